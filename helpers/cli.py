@@ -1,0 +1,51 @@
+"""Shared pieces of the command lines `python -m helpers.train` and `python -m helpers.evaluate`."""
+
+import argparse
+import platform
+import sys
+
+from helpers.config import RANGES, allowed
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors are one line (no usage dump, no traceback) and exit with status 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def typed(name):
+    """An argparse `type` for Config field `name` that names the field and its range when the text is not a number."""
+    kind = RANGES[name][0]
+
+    def parse(text):
+        try:
+            return kind(text)
+        except ValueError:
+            what = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {allowed(name)}") from None
+
+    parse.__name__ = kind.__name__  # what argparse shows in its own messages
+    return parse
+
+
+def add_data_flags(parser):
+    """--data-root, shared by both commands."""
+    parser.add_argument("--data-root", metavar="PATH", help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data/)")
+
+
+def describe_machine() -> str:
+    """One line: what a result was measured on."""
+    import torch
+
+    if torch.cuda.is_available():
+        device = f"GPU {torch.cuda.get_device_name()}"
+    else:
+        device = f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+    return f"{device}; torch {torch.__version__}, Python {platform.python_version()}, {platform.system()}"
+
+
+def fail(prog, message, status=1):
+    """Print `message` as one error line and exit with `status`."""
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    raise SystemExit(status)

@@ -1,0 +1,36 @@
+"""Print DL4J's evaluation report for a saved model: `python -m helpers.evaluate PATH`."""
+
+from helpers.cli import Parser, add_data_flags, describe_machine, fail
+
+
+def main(argv=None) -> int:
+    """Load the checkpoint at PATH, predict the 10,000 test images, print the report."""
+    parser = Parser(prog="python -m helpers.evaluate", description=__doc__)
+    parser.add_argument("path", metavar="PATH", help="a checkpoint written by `python -m helpers.train --save PATH`")
+    add_data_flags(parser)
+    args = parser.parse_args(argv)
+
+    from helpers.checkpoint import CheckpointError, load_checkpoint
+    from helpers.data import MnistError, load_mnist
+    from helpers.metrics import evaluate
+    from helpers.training import predict
+
+    try:
+        checkpoint = load_checkpoint(args.path)
+    except CheckpointError as e:
+        fail(parser.prog, str(e))
+    config = checkpoint["config"]
+    try:
+        _, test = load_mnist(args.data_root, normalize=config.normalize)
+    except MnistError as e:
+        fail(parser.prog, str(e))
+    print(f"Run on: {describe_machine()}")
+    print(f"Checkpoint: {args.path} (saved with torch {checkpoint['versions']['torch']})")
+    print(f"Config: {config}")
+    report = evaluate(test.labels, predict(checkpoint["model"], test.images))
+    print(report.stats())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

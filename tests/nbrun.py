@@ -1,0 +1,57 @@
+"""Execute notebooks for the tests: each notebook runs once per session, with its real defaults."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+OUT = ROOT / "test-output" / "notebooks"  # executed copies, kept for a look after the run (git-ignored)
+
+
+def notebook_paths():
+    """The numbered notebooks, in order."""
+    return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+
+
+@lru_cache(maxsize=None)
+def executed(name: str, **parameters) -> dict:
+    """Run notebooks/<name>.ipynb top to bottom in a fresh kernel with papermill; return the executed notebook."""
+    import papermill
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()))
+    out = OUT / f"{name}{suffix}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters, cwd=str(NOTEBOOKS),
+        kernel_name="python3", progress_bar=False, log_output=False,
+    )
+    return json.loads(out.read_text())
+
+
+def code_cells(nb):
+    """The notebook's code cells."""
+    return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def text_of(nb) -> str:
+    """All plain text the notebook printed or displayed, joined."""
+    parts = []
+    for cell in code_cells(nb):
+        for out in cell.get("outputs", []):
+            if "text" in out:
+                parts.append("".join(out["text"]))
+            data = out.get("data", {})
+            if "text/plain" in data:
+                parts.append("".join(data["text/plain"]))
+    return "\n".join(parts)
+
+
+def images_in(nb) -> int:
+    """How many images (figures) the notebook's outputs hold."""
+    return sum("image/png" in out.get("data", {}) for c in code_cells(nb) for out in c.get("outputs", []))
+
+
+def errors_in(nb) -> list:
+    """The error outputs (ename: evalue) of the notebook."""
+    return [f"{o['ename']}: {o['evalue']}" for c in code_cells(nb) for o in c.get("outputs", []) if o.get("output_type") == "error"]

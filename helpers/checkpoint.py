@@ -1,10 +1,12 @@
 """Save and load a trained model with its settings and results: atomic writes, safe loads."""
 
+import hashlib
 import os
 import pickle
 import platform
+import re
 import tempfile
-import zipfile
+import warnings
 from pathlib import Path
 
 import torch
@@ -35,6 +37,7 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
         "history": history.to_dict() if history is not None else None,
         "versions": {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__), "python": platform.python_version()},
     }
+    payload["sha256"] = _digest(payload)  # lets a load notice a flipped byte anywhere in what it reads
     path.parent.mkdir(parents=True, exist_ok=True)
     # Write a temporary file in the same folder, flush it to disk, then rename it over the target:
     # the rename is atomic, so readers see either the old checkpoint or the complete new one.
@@ -56,28 +59,26 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file. Save one with `python -m helpers.train --save {path}`.")
-    try:
-        # weights_only=True: only tensors and plain containers are unpickled, so a crafted file cannot run code
-        payload = torch.load(path, map_location=device, weights_only=True)
-    except pickle.UnpicklingError as e:
-        raise CheckpointError(
-            f"{path} was refused: it holds Python objects other than tensors and plain data, which could run code "
-            f"when loaded, so it is not a checkpoint of this tutorial. ({str(e).splitlines()[0]})"
-        ) from e
-    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e:
-        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({str(e).splitlines()[0]}). Save it again.") from e
+    payload = _read(path, device)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is not a checkpoint of this tutorial (no '{FORMAT}' marker); refused.")
+        hint = ""
+        if isinstance(payload, dict) and payload and all(isinstance(v, torch.Tensor) for v in payload.values()):
+            hint = " It looks like a bare state_dict: load it with model.load_state_dict(torch.load(path, weights_only=True))."
+        raise CheckpointError(f"{path} is not a checkpoint of this tutorial (no '{FORMAT}' marker); refused.{hint}")
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}.")
+    if "sha256" in payload and payload["sha256"] != _digest({k: v for k, v in payload.items() if k != "sha256"}):
+        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them. Save it again.")
     try:
         config = Config(**payload["config"])
-    except (TypeError, ValueError) as e:
-        raise CheckpointError(f"{path} holds an invalid config: {e}") from e
+    except (KeyError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{path} holds no valid config ({e}); save it again.") from e
     if model is None:
         model = mlp(config.num_inputs, config.hidden, config.output_num)
     expected = model.state_dict()
-    saved = payload["model"]
+    saved = payload.get("model")
+    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
+        raise CheckpointError(f"{path} holds no model weights; save it again.")
     if set(saved) != set(expected):
         raise CheckpointError(
             f"{path} is for another architecture: it has tensors {sorted(saved)}, the model has {sorted(expected)}."
@@ -90,3 +91,54 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
             )
     model.load_state_dict(saved)
     return {**payload, "model": model.to(device), "config": config}
+
+
+def _digest(payload) -> str:
+    """SHA-256 of a checkpoint's contents: every tensor's dtype, shape and bytes, every other value's repr."""
+    sha = hashlib.sha256()
+
+    def feed(value):
+        if isinstance(value, torch.Tensor):
+            tensor = value.detach().cpu().contiguous()
+            sha.update(f"tensor {tensor.dtype} {list(tensor.shape)}:".encode())
+            sha.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(value, dict):
+            sha.update(b"{")
+            for key in sorted(value, key=repr):
+                sha.update(repr(key).encode() + b":")
+                feed(value[key])
+            sha.update(b"}")
+        elif isinstance(value, (list, tuple)):
+            sha.update(b"[")
+            for item in value:
+                feed(item)
+            sha.update(b"]")
+        else:  # numbers, strings, None: repr is exact (floats round-trip)
+            sha.update(repr(value).encode() + b";")
+
+    feed(payload)
+    return sha.hexdigest()
+
+
+def _read(path: Path, device):
+    """torch.load with weights_only=True, every failure turned into one CheckpointError line."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+    try:
+        with warnings.catch_warnings():
+            # a plain pickle (not torch.save's zip) makes torch warn about its protocol; we refuse it below anyway
+            warnings.filterwarnings("ignore", message="Detected pickle protocol")
+            # weights_only=True: only tensors and plain containers are unpickled, so a crafted file cannot run code
+            return torch.load(path, map_location=device, weights_only=True)
+    except pickle.UnpicklingError as e:
+        if not (head.startswith(b"PK") or head.startswith(b"\x80")):  # neither torch.save's zip nor a pickle
+            raise CheckpointError(f"{path} is damaged or not a PyTorch file (it does not start like one). Save it again.") from e
+        found = re.search(r"GLOBAL ([\w.]+)", str(e))
+        asks = f" (it asks for {found.group(1)})" if found else ""
+        raise CheckpointError(
+            f"{path} was refused: it holds Python objects other than tensors and plain data{asks}, which could run "
+            "code when loaded, so it is not a checkpoint of this tutorial. Only load such files from people you trust."
+        ) from e
+    except Exception as e:  # noqa: BLE001 - torch.load on a damaged file raises many kinds (RuntimeError, EOFError, KeyError...)
+        why = str(e).splitlines()[0].split(". ")[0][:200] if str(e) else type(e).__name__  # its first sentence
+        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({why}). Save it again.") from e

@@ -2,6 +2,7 @@
 
 import argparse
 import platform
+import re
 import sys
 
 from helpers.config import RANGES, allowed
@@ -9,6 +10,12 @@ from helpers.config import RANGES, allowed
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage dump, no traceback) and exit with status 2."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # argparse (before Python 3.13) takes "-1e-4" for a flag, so `--l2 -1e-4` would fail with "expected one
+        # argument" instead of naming the bad value: count scientific notation and -inf as numbers too
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-inf$", re.IGNORECASE)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -23,7 +30,8 @@ def typed(name):
             return kind(text)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {allowed(name)}") from None
+            flag_style = allowed(name).replace("_", "-")  # "1 <= batch-size <= 60000", as the other messages say
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {flag_style}") from None
 
     parse.__name__ = kind.__name__  # what argparse shows in its own messages
     return parse

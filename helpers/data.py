@@ -1,9 +1,12 @@
 """MNIST as tensors resident in memory: found or downloaded by torchvision, checked, then batched."""
 
+import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,22 +61,29 @@ def raw_folder(root) -> Path:
 
 def check_file(path) -> None:
     """Raise MnistError naming `path` unless it is byte-for-byte the official MNIST file."""
-    path = Path(path)
+    problem = _problem(Path(path))
+    if problem:
+        raise MnistError(f"{path} {problem}. {_REPAIR}")
+
+
+def _problem(path: Path) -> str:
+    """What is wrong with `path` compared with the official file of its name, in words ("" if nothing)."""
     size, magic, count, sha = FILES[path.name]
     actual = path.stat().st_size
     if actual != size:
         what = "truncated" if actual < size else "too long"
-        raise MnistError(f"{path} is {what}: {actual:,} bytes, the official file has {size:,}. {_REPAIR}")
+        return f"is {what}: {actual:,} bytes, the official file has {size:,}"
     with open(path, "rb") as f:
         header = f.read(8)
     found_magic, found_count = int.from_bytes(header[:4], "big"), int.from_bytes(header[4:8], "big")
     if found_magic != magic:
-        raise MnistError(f"{path} is not an IDX file of this kind: magic number {found_magic}, expected {magic}. {_REPAIR}")
+        return f"is not an IDX file of this kind: magic number {found_magic}, expected {magic}"
     if found_count != count:
-        raise MnistError(f"{path} claims {found_count:,} items, the official file has {count:,}. {_REPAIR}")
+        return f"claims {found_count:,} items, the official file has {count:,}"
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     if digest != sha:
-        raise MnistError(f"{path} is damaged: its SHA-256 is {digest}, the official file's is {sha}. {_REPAIR}")
+        return f"is damaged: its SHA-256 is {digest}, the official file's is {sha}"
+    return ""
 
 
 _REPAIR = "Delete it and load again to re-download it, or copy the official file over it."
@@ -86,23 +96,45 @@ def missing_files(root) -> list:
 
 def download(root) -> None:
     """Fetch the missing files with torchvision into `root`, moving each into place only when complete."""
-    from torchvision.datasets import MNIST  # imported here: torchvision takes seconds to import
-
     raw = raw_folder(root)
     try:
         raw.mkdir(parents=True, exist_ok=True)
-        # Download into a temporary folder beside the target, so that an interrupted download
-        # leaves nothing under the real name; os.replace then moves each checked file atomically.
+        # Work in a temporary folder beside the target, so that an interrupted download leaves nothing
+        # under the real name; os.replace then moves each checked file into place atomically.
         with tempfile.TemporaryDirectory(dir=raw, prefix=".download-") as tmp:
-            MNIST(tmp, train=True, download=True)
-            MNIST(tmp, train=False, download=True)
-            for name in missing_files(root):
-                check_file(raw_folder(tmp) / name)
+            unpacked = _unpack_local_gz(root, raw_folder(tmp))  # the .gz files copied from a USB stick, say
+            if len(unpacked) < len(missing_files(root)):
+                from torchvision.datasets import MNIST  # imported here: torchvision takes seconds to import
+
+                MNIST(tmp, train=True, download=True)
+                MNIST(tmp, train=False, download=True)
+            names = missing_files(root)
+            for name in names:  # all checked before any is moved: a bad file keeps the others out too
+                problem = _problem(raw_folder(tmp) / name)
+                if problem:
+                    raise MnistError(_not_found(root, f"the fetched {name} {problem}; nothing was kept"))
+            for name in names:
                 os.replace(raw_folder(tmp) / name, raw / name)
     except MnistError:
         raise
-    except (OSError, RuntimeError) as e:  # no network, a refused connection, a read-only folder
-        raise MnistError(_not_found(root, f"The download failed: {e}")) from e
+    # no network, a refused or dropped connection, a read-only folder, a damaged .gz
+    except (OSError, RuntimeError, EOFError, zlib.error, http.client.HTTPException) as e:
+        why = " ".join(str(e).split()) or type(e).__name__  # torchvision's message spans lines
+        raise MnistError(_not_found(root, f"the download failed: {why}")) from e
+
+
+def _unpack_local_gz(root, into: Path) -> list:
+    """Decompress the <name>.gz files in root's raw folder whose <name> is missing, into `into`; return their names."""
+    raw = raw_folder(root)
+    into.mkdir(parents=True, exist_ok=True)
+    names = [name for name in missing_files(root) if (raw / f"{name}.gz").is_file()]
+    for name in names:
+        try:
+            with gzip.open(raw / f"{name}.gz", "rb") as src, open(into / name, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+        except (OSError, EOFError, zlib.error) as e:  # truncated or not gzip at all
+            raise MnistError(f"{raw / name}.gz is damaged ({e}). {_REPAIR}") from e
+    return names
 
 
 def _not_found(root, why) -> str:
@@ -110,7 +142,7 @@ def _not_found(root, why) -> str:
         f"MNIST is not in {raw_folder(root)} ({why}). Ways out:\n"
         f"  1. connect to the internet once and run again: torchvision downloads it there (~55 MB);\n"
         f"  2. point MNIST_ROOT (or the `root` argument) at a folder that has MNIST/raw/ with the files;\n"
-        f"  3. copy the four files {', '.join(FILES)} into {raw_folder(root)}."
+        f"  3. copy the four files {', '.join(FILES)} (or their .gz) into {raw_folder(root)}."
     )
 
 

@@ -7,6 +7,7 @@ def main(argv=None) -> int:
     """Load the checkpoint at PATH, predict the 10,000 test images, print the report."""
     parser = Parser(prog="python -m helpers.evaluate", description=__doc__)
     parser.add_argument("path", metavar="PATH", help="a checkpoint written by `python -m helpers.train --save PATH`")
+    parser.add_argument("--per-class", action="store_true", help="also print precision, recall and F1 of each digit")
     add_data_flags(parser)
     args = parser.parse_args(argv)
 
@@ -29,6 +30,9 @@ def main(argv=None) -> int:
     print(f"Config: {config}")
     report = evaluate(test.labels, predict(checkpoint["model"], test.images))
     print(report.stats())
+    if args.per_class:
+        print()
+        print(report.class_table())
     return 0
 
 

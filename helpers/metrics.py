@@ -1,5 +1,36 @@
-"""DL4J's Evaluation in a few lines: accuracy, precision, recall, F1 and the confusion matrix."""
+"""DL4J's Evaluation in a few lines: accuracy, precision, recall, F1 and the confusion matrix.
 
+Everything is computed from one table, the confusion matrix: row = the actual digit, column = the
+predicted one. For a class c:
+
+    true positives  TP = images of c predicted as c        (the diagonal)
+    false positives FP = images of other digits called c   (column c, off the diagonal)
+    false negatives FN = images of c called something else (row c, off the diagonal)
+    precision = TP / (TP + FP)     recall = TP / (TP + FN)     F1 = 2 pr / (p + r)
+
+The averages are macro averages, like DL4J's Evaluation.precision()/recall()/f1() for more than two
+classes: the plain mean over the classes, each class counting the same however many images it has.
+
+Edge cases, handled as DL4J handles them (org.nd4j.evaluation.classification.Evaluation):
+  - a class the model never predicts has precision 0/0: undefined. It is nan here and is left out of
+    the macro precision; the report names it in a warning. (DL4J's per-class precision(c) returns 0
+    for it, but its average leaves it out just the same.)
+  - a class absent from the labels has recall 0/0: nan here, left out of the macro recall, named in a
+    warning. DL4J words that warning "never predicted" too; we say what it means: "never present".
+  - F1 of a class is undefined (nan, left out of the macro F1) when its precision or its recall is;
+    it is 0 when precision or recall is 0, else the harmonic mean.
+  - an average with every class left out is nan, printed "NaN" as Java does.
+  - with 2 classes DL4J reports class 1 alone unless told otherwise; here the average is always the
+    macro one (DL4J's `new Evaluation(2, null)`). DL4J also omits the printed matrix above 20
+    classes; here it is always printed.
+
+In scikit-learn terms: precision = precision_score(average="macro", labels=<classes predicted>),
+recall = recall_score(average="macro", labels=<classes present>), f1 = f1_score(average="macro",
+labels=<classes both predicted and present>); the per-class values are sklearn's with
+zero_division=nan. tests/test_metrics.py checks all of that.
+"""
+
+import math
 from dataclasses import dataclass
 
 import torch
@@ -7,7 +38,10 @@ import torch
 
 def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> torch.Tensor:
     """[num_classes, num_classes] counts: row = actual digit, column = predicted digit."""
-    y_true, y_pred = torch.as_tensor(y_true).long().cpu(), torch.as_tensor(y_pred).long().cpu()
+    y_true = _as_classes(y_true, "y_true", num_classes)
+    y_pred = _as_classes(y_pred, "y_pred", num_classes)
+    if len(y_true) != len(y_pred):
+        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)} predictions; pass one prediction per label.")
     # each (actual, predicted) pair gets its own number actual * C + predicted; count them all at once
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes**2).reshape(num_classes, num_classes)
 
@@ -32,86 +66,155 @@ class Evaluation:
 
     @property
     def actual_counts(self) -> torch.Tensor:
-        return self.confusion.sum(dim=1)  # [C]: how many images of each class there are (TP + FN)
+        return self.confusion.sum(dim=1)  # [C]: how many images of each class there are (TP + FN), the "support"
 
     @property
     def accuracy(self) -> float:
         """Share of all images classified right."""
-        return (self.true_positives.sum() / self.confusion.sum()).item()
+        return self.true_positives.sum().item() / self.confusion.sum().item()
 
     @property
     def class_precision(self) -> torch.Tensor:
-        """Per class: of the images predicted as c, the share that really are c (nan if c was never predicted)."""
-        return self.true_positives / self.predicted_counts
+        """[C] float64: of the images predicted as c, the share that really are c (nan if c was never predicted)."""
+        return self.true_positives.double() / self.predicted_counts.double()  # 0/0 gives nan
 
     @property
     def class_recall(self) -> torch.Tensor:
-        """Per class: of the images that are c, the share predicted as c (nan if c never occurs)."""
-        return self.true_positives / self.actual_counts
+        """[C] float64: of the images that are c, the share predicted as c (nan if c is absent from the labels)."""
+        return self.true_positives.double() / self.actual_counts.double()
 
     @property
     def class_f1(self) -> torch.Tensor:
-        """Per class: the harmonic mean of precision and recall (0 where both are 0)."""
+        """[C] float64: harmonic mean of precision and recall; 0 if either is 0, nan if either is undefined."""
         p, r = self.class_precision, self.class_recall
-        return torch.where(p + r > 0, 2 * p * r / (p + r), torch.zeros_like(p))
+        f1 = torch.where((p == 0) | (r == 0), 0.0, 2 * p * r / (p + r))
+        return torch.where(p.isnan() | r.isnan(), math.nan, f1)
 
     @property
     def precision(self) -> float:
-        """Macro average: the mean over classes, each weighted equally; never-predicted classes left out, as DL4J does."""
-        return self.class_precision.nanmean().item()
+        """Macro average over the classes that were predicted at least once (DL4J leaves the others out)."""
+        return _mean_of_defined(self.class_precision)
 
     @property
     def recall(self) -> float:
-        """Macro average over the classes that occur in the labels."""
-        return self.class_recall.nanmean().item()
+        """Macro average over the classes present in the labels."""
+        return _mean_of_defined(self.class_recall)
 
     @property
     def f1(self) -> float:
-        """Macro average of the per-class F1 over the classes that occur or are predicted."""
-        return self.class_f1.nanmean().item()
+        """Macro average of the per-class F1 over the classes both predicted and present."""
+        return _mean_of_defined(self.class_f1)
+
+    @property
+    def never_predicted(self) -> list:
+        """Classes the model never predicted: left out of the average precision."""
+        return [c for c in range(self.num_classes) if self.predicted_counts[c] == 0]
+
+    @property
+    def never_present(self) -> list:
+        """Classes absent from the labels: left out of the average recall."""
+        return [c for c in range(self.num_classes) if self.actual_counts[c] == 0]
 
     def stats(self) -> str:
-        """The report in DL4J's text layout (Evaluation.stats())."""
+        """The report in DL4J's text layout (Evaluation.stats()), line for line."""
         c = self.num_classes
+        excluded = {name: int(values.isnan().sum()) for name, values in
+                    [("precision", self.class_precision), ("recall", self.class_recall), ("f1", self.class_f1)]}
+
+        def note(name):  # DL4J appends this to a metric's line when classes were left out of its average
+            n = excluded[name]
+            return f"\t({n} class{'es' if n > 1 else ''} excluded from average)" if c > 2 and n else ""
+
         lines = [
+            "",
             "",
             "========================Evaluation Metrics========================",
             f" # of classes:    {c}",
-            f" Accuracy:        {self.accuracy:.4f}",
-            f" Precision:       {self.precision:.4f}",
-            f" Recall:          {self.recall:.4f}",
-            f" F1 Score:        {self.f1:.4f}",
+            f" Accuracy:        {_fmt(self.accuracy)}",
+            f" Precision:       {_fmt(self.precision)}{note('precision')}",
+            f" Recall:          {_fmt(self.recall)}{note('recall')}",
+            f" F1 Score:        {_fmt(self.f1)}{note('f1')}",
             f"Precision, recall & F1: macro-averaged (equally weighted avg. of {c} classes)",
-        ]
-        never_predicted = [i for i in range(c) if self.predicted_counts[i] == 0]
-        if never_predicted:
-            n = len(never_predicted)
-            lines += [
-                f"Warning: {n} class{'es were' if n > 1 else ' was'} never predicted by the model and "
-                "was excluded from average precision",
-                f"Classes excluded from average precision: {never_predicted}",
-            ]
-        absent = [i for i in range(c) if self.actual_counts[i] == 0]
-        if absent:
-            n = len(absent)
-            lines += [
-                f"Warning: {n} class{'es were' if n > 1 else ' was'} never present in the labels and "
-                "was excluded from average recall",
-                f"Classes excluded from average recall: {absent}",
-            ]
-        width = max(5, len(str(self.confusion.max().item())) + 1)
-        header = "".join(f"{i:>{width}}" for i in range(c))
-        lines += ["", "", "=========================Confusion Matrix=========================", header, "-" * len(header)]
-        for i, row in enumerate(self.confusion.tolist()):
-            lines.append("".join(f"{n:>{width}}" for n in row) + f" | {i} = {i}")
-        lines += [
             "",
-            "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times",
-            "==================================================================",
         ]
+        for classes, why, metric in [(self.never_predicted, "never predicted by the model", "precision"),
+                                     (self.never_present, "never present in the labels", "recall")]:
+            if classes:
+                was = "was" if len(classes) == 1 else "were"
+                lines += [
+                    f"Warning: {len(classes)} class{'es' if len(classes) > 1 else ''} {was} {why} "
+                    f"and {was} excluded from average {metric}",
+                    f"Classes excluded from average {metric}: {classes}",
+                ]
+        lines += ["", "=========================Confusion Matrix=========================", *self._matrix_lines(),
+                  "==================================================================", ]
         return "\n".join(lines)
+
+    def _matrix_lines(self) -> list:
+        # DL4J's column width: digits of the largest count (at least of the class count) plus one space
+        c = self.num_classes
+        biggest = max(1, c, int(self.confusion.max()))
+        width = max(1, math.ceil(math.log10(biggest))) + 1
+        lines = ["".join(f"{i:{width}d}" for i in range(c)), "-" * (width * c + 1)]
+        for actual, row in enumerate(self.confusion.tolist()):
+            lines.append("".join(f"{n:{width}d}" for n in row) + f" | {actual} = {actual}")
+        return lines + ["", "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times"]
+
+    def class_table(self) -> str:
+        """Per-class precision, recall, F1 and image count as a text table ('-' where undefined)."""
+        rows = [f"{'digit':>5}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'images':>6}  {'predicted':>9}"]
+        for c in range(self.num_classes):
+            p, r, f = self.class_precision[c], self.class_recall[c], self.class_f1[c]
+            rows.append(f"{c:>5}  {_cell(p):>9}  {_cell(r):>6}  {_cell(f):>6}  "
+                        f"{int(self.actual_counts[c]):>6}  {int(self.predicted_counts[c]):>9}")
+        rows.append(f"{'macro':>5}  {_cell(self.precision):>9}  {_cell(self.recall):>6}  {_cell(self.f1):>6}  "
+                    f"{int(self.confusion.sum()):>6}  {int(self.confusion.sum()):>9}")
+        return "\n".join(rows)
+
+    def __repr__(self) -> str:
+        return (f"Evaluation(accuracy={self.accuracy:.4f}, precision={self.precision:.4f}, "
+                f"recall={self.recall:.4f}, f1={self.f1:.4f}, images={int(self.confusion.sum())})")
 
 
 def evaluate(y_true, y_pred, num_classes: int = 10) -> Evaluation:
-    """Compare true labels with predicted ones; `.stats()` prints DL4J's report."""
+    """Compare true labels [N] with predictions ([N] classes, or [N, C] scores: argmax); `.stats()` prints DL4J's report."""
+    y_pred = torch.as_tensor(y_pred)
+    if y_pred.dim() == 2:  # scores or probabilities per class: the prediction is the highest, as in DL4J's eval()
+        if y_pred.shape[1] != num_classes:
+            raise ValueError(f"y_pred has {y_pred.shape[1]} scores per image but num_classes is {num_classes}.")
+        y_pred = y_pred.argmax(dim=1)
     return Evaluation(confusion_matrix(y_true, y_pred, num_classes))
+
+
+def _as_classes(values, name, num_classes) -> torch.Tensor:
+    """`values` as a 1-D int64 CPU tensor of classes, or a clear error."""
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes = {num_classes!r}; it must be a whole number >= 1 (10 for MNIST).")
+    t = torch.as_tensor(values).detach().cpu()
+    if t.dim() != 1:
+        raise ValueError(f"{name} has shape {list(t.shape)}; pass one class per image, a 1-D sequence like [7, 2, 1].")
+    if len(t) == 0:
+        raise ValueError(f"{name} is empty: there is nothing to evaluate.")
+    if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
+        raise ValueError(f"{name} has dtype {t.dtype}; pass class numbers as integers (e.g. `.long()`), or scores as [N, C].")
+    low, high = int(t.min()), int(t.max())
+    if low < 0 or high >= num_classes:
+        bad = low if low < 0 else high
+        raise ValueError(f"{name} holds class {bad}; allowed 0 to {num_classes - 1} (num_classes={num_classes}).")
+    return t.long()
+
+
+def _mean_of_defined(values: torch.Tensor) -> float:
+    """Mean over the entries that are not nan; nan if all are (Java's 0.0 / 0)."""
+    defined = values[~values.isnan()]
+    return defined.sum().item() / len(defined) if len(defined) else math.nan
+
+
+def _fmt(x: float) -> str:
+    """DL4J's DecimalFormat("0.0000"), which prints nan as NaN."""
+    return "NaN" if math.isnan(x) else f"{x:.4f}"
+
+
+def _cell(x) -> str:
+    x = float(x)
+    return "-" if math.isnan(x) else f"{x:.4f}"

@@ -44,45 +44,150 @@ class LiveCurves:
     """A `fit` callback that redraws loss and test-accuracy curves while the network trains.
 
     The loss is plotted against epochs (fractions of an epoch between test points), averaged over
-    the last `every` steps so the curve is readable; test accuracy gets a point per epoch.
+    the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Redraws
+    are at most one per `min_seconds` (drawing costs time the training could use) and always at the
+    end of an epoch, so the final picture holds every point. It updates one output in place: in
+    JupyterLab it moves; run headless (papermill, nbval, GitHub's viewer) the last picture remains.
+    Pass `epochs` to fix the x axis to the whole run, so the reader sees how far along it is.
     """
 
-    def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971):
+    def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971,
+                 epochs: int = None, min_seconds: float = 0.5, dpi: int = 80):
+        import time
+
         from IPython.display import display
 
-        self.steps_per_epoch, self.every = steps_per_epoch, every
-        self.losses, self.loss_x, self._window = [], [], []
-        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5))
-        self.fig.suptitle(title)
+        if steps_per_epoch < 1 or every < 1:
+            raise ValueError(f"LiveCurves: steps_per_epoch = {steps_per_epoch} and every = {every} must both be >= 1.")
+        self._clock = time.perf_counter
+        self.steps_per_epoch, self.every, self.epochs, self.min_seconds = steps_per_epoch, every, epochs, min_seconds
         self.dl4j_accuracy = dl4j_accuracy
+        self.losses, self.loss_x, self._window = [], [], []
+        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), dpi=dpi)
+        if title:
+            self.fig.suptitle(title)
         plt.close(self.fig)  # shown through the display handle below, not again at the end of the cell
+        self._last_draw = float("-inf")
+        self.draw(None)
         self.handle = display(self.fig, display_id=True)
 
     def on_step(self, history, loss: float):
-        """Keep the loss; redraw every `every` steps."""
+        """Keep the loss; every `every` steps add a point, and redraw if the last redraw is old enough."""
         self._window.append(loss)
         if len(self._window) == self.every:
             self.losses.append(sum(self._window) / self.every)
             self.loss_x.append(history.steps / self.steps_per_epoch)
             self._window.clear()
-            self.draw(history)
+            if self._clock() - self._last_draw >= self.min_seconds:
+                self.update(history)
 
     def on_epoch(self, history):
         """Redraw with the new test accuracy point."""
+        self.update(history)
+
+    def update(self, history):
+        """Redraw and push the new picture to the notebook."""
         self.draw(history)
+        self.handle.update(self.fig)
+        self._last_draw = self._clock()
 
     def draw(self, history):
-        """Redraw both panels from what was recorded so far."""
+        """Redraw both panels from what was recorded so far (`history` None: empty axes)."""
+        xmax = self.epochs or max([1, *self.loss_x, *(range(1, len(history.test_accuracy) + 1) if history else [])])
         self.loss_ax.clear()
-        self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue")
-        self.loss_ax.set(xlabel="epoch", ylabel="train loss", title="Loss (lower is better)")
+        self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
+        if history is not None and history.train_loss:
+            self.loss_ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, "o", color="tab:blue",
+                              markersize=4, label="mean of the epoch")
+        self.loss_ax.set(xlabel="epoch", ylabel="train loss (cross-entropy)", title="Loss (lower is better)", xlim=(0, xmax))
         self.acc_ax.clear()
-        accs = [100 * a for a in history.test_accuracy]
-        self.acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", color="tab:orange", label="this run")
+        accs = [100 * a for a in history.test_accuracy] if history is not None else []
+        self.acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", markersize=4, color="tab:orange", label="this run")
+        if accs:
+            self.acc_ax.annotate(f"{accs[-1]:.2f}%", (len(accs), accs[-1]), textcoords="offset points", xytext=(0, 7),
+                                 ha="center", fontsize=9, color="tab:orange")
         if self.dl4j_accuracy:
-            self.acc_ax.axhline(100 * self.dl4j_accuracy, color="gray", linestyle="--", linewidth=1, label="DL4J 97.1%")
-        self.acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy (higher is better)")
-        self.acc_ax.legend(loc="lower right")
+            self.acc_ax.axhline(100 * self.dl4j_accuracy, color="gray", linestyle="--", linewidth=1,
+                                label=f"DL4J {100 * self.dl4j_accuracy:.1f}%")
+        self.acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy (higher is better)", xlim=(0, xmax + 0.5))
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(alpha=0.3)
-        self.handle.update(self.fig)
+            if ax.get_lines() and any(not line.get_label().startswith("_") for line in ax.get_lines()):
+                ax.legend(loc="upper right" if ax is self.loss_ax else "lower right", fontsize=8)
+        self.fig.tight_layout()
+
+
+def plot_confusion(confusion, *, ax=None, title="Confusion matrix"):
+    """Heatmap of a [C, C] confusion matrix (rows actual, columns predicted), every count written in its cell.
+
+    The colours show the mistakes only: the diagonal (right answers, ~1000 per digit) would
+    otherwise wash out the off-diagonal counts, which are what there is to learn from.
+    """
+    counts = torch.as_tensor(confusion).cpu()
+    c = len(counts)
+    mistakes = counts.clone().fill_diagonal_(0)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6.5, 5.5), dpi=90)
+    image = ax.imshow(mistakes, cmap="Reds")
+    for i in range(c):
+        for j in range(c):
+            n = int(counts[i, j])
+            dark = i != j and n > 0.6 * max(1, int(mistakes.max()))
+            ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
+                    color="white" if dark else "black", fontweight="bold" if i == j else "normal")
+    ax.set(xticks=range(c), yticks=range(c), xlabel="predicted digit", ylabel="actual digit", title=title)
+    ax.figure.colorbar(image, ax=ax, label="images (mistakes only; diagonal uncoloured)", shrink=0.8)
+    return ax
+
+
+def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
+    """Digits with their true label and predicted digit, each above a bar chart of its 10 predicted probabilities.
+
+    Bars: green = the true digit, red = a wrong prediction, grey = the rest.
+    """
+    images = torch.as_tensor(images).detach().cpu().reshape(-1, 28, 28)
+    labels = torch.as_tensor(labels).cpu()
+    probabilities = torch.as_tensor(probabilities).detach().cpu()
+    n = len(images)
+    rows = -(-n // ncols)
+    fig, axes = plt.subplots(2 * rows, ncols, figsize=(ncols * size, rows * size * 1.9), dpi=80, squeeze=False,
+                             gridspec_kw={"height_ratios": [1.3, 0.8] * rows})
+    for k in range(rows * ncols):
+        img_ax, bar_ax = axes[2 * (k // ncols), k % ncols], axes[2 * (k // ncols) + 1, k % ncols]
+        img_ax.axis("off")
+        if k >= n:
+            bar_ax.axis("off")
+            continue
+        true, p = int(labels[k]), probabilities[k]
+        guess = int(p.argmax())
+        img_ax.imshow(images[k], cmap="gray_r")
+        img_ax.set_title(f"true {true}, said {guess}\n({p[guess]:.0%} sure)", fontsize=8,
+                         color="black" if guess == true else "tab:red")
+        colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
+        bar_ax.bar(range(len(p)), p, color=colours)
+        bar_ax.set(ylim=(0, 1), xticks=range(len(p)), yticks=[])
+        bar_ax.tick_params(axis="x", labelsize=6, length=0)
+        for side in ("top", "right", "left"):
+            bar_ax.spines[side].set_visible(False)
+    fig.tight_layout(h_pad=0.2)
+    return fig
+
+
+def show_weights(weights, titles=None, *, ncols=10, size=1.1):
+    """Rows of a weight matrix ([N, 784]) as 28x28 images: red = positive weight, blue = negative, white = 0.
+
+    Each image gets its own symmetric colour scale, so that zero is always white.
+    """
+    weights = torch.as_tensor(weights).detach().cpu().reshape(-1, 28, 28)
+    n = len(weights)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.25), dpi=80, squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            limit = float(weights[i].abs().max()) or 1.0
+            ax.imshow(weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            if titles is not None:
+                ax.set_title(str(titles[i]), fontsize=8)
+    fig.tight_layout()
+    return fig

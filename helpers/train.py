@@ -1,10 +1,15 @@
 """Train DL4J's MNIST network from the command line, like the example's main(): `python -m helpers.train`."""
 
+import argparse
+import os
+import sys
 import time
+from pathlib import Path
 
 from helpers.cli import Parser, add_data_flags, describe_machine, fail, typed
 from helpers.config import Config
 
+PROG = "python -m helpers.train"
 FLAGS = {  # flag -> (Config field, help)
     "--epochs": ("epochs", "passes over the training set (DL4J numEpochs, 15)"),
     "--batch-size": ("batch_size", "images per step (DL4J batchSize, 128)"),
@@ -19,13 +24,13 @@ FLAGS = {  # flag -> (Config field, help)
 
 def parse_args(argv=None):
     """Parse the command line into (Config, other options); bad values exit with status 2."""
-    parser = Parser(prog="python -m helpers.train", description=__doc__)
+    parser = Parser(prog=PROG, description=__doc__)
     for flag, (field, help) in FLAGS.items():
         parser.add_argument(flag, type=typed(field), default=getattr(Config(), field), help=help)
     parser.add_argument("--normalize", action="store_true", help="standardise pixels with mean/std (off in DL4J)")
     parser.add_argument("--quick", action="store_true", help="1 epoch on 10%% of the data: a smoke test in seconds")
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint of the trained model there")
-    parser.add_argument("--target", type=float, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)")
+    parser.add_argument("--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     add_data_flags(parser)
     args = parser.parse_args(argv)
@@ -39,9 +44,29 @@ def parse_args(argv=None):
     return config, args
 
 
+def share(text):
+    """An argparse `type` for --target: an accuracy as a share of the test set, 0 to 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed 0 <= target <= 1, e.g. 0.97") from None
+    if not 0 <= value <= 1:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} is out of range: allowed 0 <= target <= 1, a share such as 0.97 (not 97)")
+    return value
+
+
 def main(argv=None) -> int:
-    """Build, train and evaluate the network; print DL4J's report."""
+    """Build, train and evaluate the network; print DL4J's report. Ctrl-C exits with status 130."""
     config, args = parse_args(argv)
+    try:
+        return run(config, args)
+    except KeyboardInterrupt:  # outside training (fit handles its own): while loading, evaluating or saving
+        print(f"{PROG}: interrupted outside training; nothing was saved (an earlier checkpoint is unchanged).", file=sys.stderr)
+        return 130
+
+
+def run(config, args) -> int:
+    """The body of `main`: load, build, train, evaluate, save."""
     import torch  # imported after parsing, so that --help and bad flags answer at once
 
     from helpers.checkpoint import save_checkpoint
@@ -50,7 +75,8 @@ def main(argv=None) -> int:
     from helpers.model import count_parameters, mlp, sgd
     from helpers.training import default_device, fit, predict
 
-    prog = "python -m helpers.train"
+    if args.save:
+        check_writable(args.save)  # before training, so a typo does not cost a whole run
     device = default_device()
     print(f"Run on: {describe_machine()}")
     print(f"Config: {config}")
@@ -58,7 +84,7 @@ def main(argv=None) -> int:
     try:
         train, test = load_mnist(args.data_root, normalize=config.normalize, device=device)
     except MnistError as e:
-        fail(prog, str(e))
+        fail(PROG, str(e))
     torch.manual_seed(config.seed)  # weight init
     shuffle = torch.Generator().manual_seed(config.seed)  # batch order, and which images a fraction keeps
     train = subset(train, config.train_fraction, generator=shuffle)
@@ -81,14 +107,27 @@ def main(argv=None) -> int:
     print(report.stats())
     if args.save:
         metrics = {"accuracy": report.accuracy, "precision": report.precision, "recall": report.recall, "f1": report.f1}
-        path = save_checkpoint(args.save, model, config, metrics=metrics, history=history, optimizer=optimizer)
-        print(f"Saved checkpoint to {path}")
+        try:
+            path = save_checkpoint(args.save, model, config, metrics=metrics, history=history, optimizer=optimizer)
+        except OSError as e:  # disk full, folder removed meanwhile
+            fail(PROG, f"could not save the checkpoint to {args.save}: {e}")
+        print(f"Saved checkpoint to {path}" + (f" (training {history.stopped})" if history.stopped else ""))
     if history.stopped.startswith("interrupted"):
         return 130
     if args.target is not None and report.accuracy < args.target:
         print(f"Accuracy {report.accuracy:.4f} is below the target {args.target:.4f}.")
         return 1
     return 0
+
+
+def check_writable(path):
+    """Exit with status 2 unless a checkpoint can be written at `path`."""
+    path = Path(path)
+    if path.is_dir():
+        fail(PROG, f"--save {path} is a folder; give a file name such as {path / 'model.pt'}", status=2)
+    folder = next((p for p in path.absolute().parents if p.exists()), None)  # the nearest folder that exists
+    if folder is None or not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        fail(PROG, f"--save {path}: cannot write into {folder}; choose a folder you can write to", status=2)
 
 
 class EpochPrinter:

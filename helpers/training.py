@@ -1,5 +1,7 @@
 """The training loop: `fit` a model for some epochs, `predict` and measure `accuracy`."""
 
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -76,7 +78,9 @@ def fit(
     steps_per_epoch = -(-len(train) // batch_size)  # ceiling division: the last batch may be smaller
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="batch", desc="training")
     model.train()
+    ctrl_c = _HoldCtrlC()  # Ctrl-C lands between steps, never inside one
     try:
+        ctrl_c.hold()
         for epoch in range(epochs):
             start = time.perf_counter()
             total_loss = torch.zeros((), device=train.labels.device)  # summed on the device: no sync per step
@@ -90,6 +94,7 @@ def fit(
                 bar.update()
                 for hook in step_hooks:
                     hook(history, loss.item())
+                ctrl_c.check()
             history.epoch_seconds.append(time.perf_counter() - start)
             history.train_loss.append(total_loss.item() / steps_per_epoch)
             if test is not None:
@@ -98,10 +103,44 @@ def fit(
             bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{history.test_accuracy[-1]:.2%}" if test is not None else "-")
             for hook in epoch_hooks:
                 hook(history)
+            ctrl_c.check()
     except StopTraining as e:
         history.stopped = str(e) or "stopped by a callback"
     except KeyboardInterrupt:
         history.stopped = f"interrupted after {history.epochs_done} full epochs ({history.steps} steps)"
     finally:
+        ctrl_c.release()
         bar.close()
     return history
+
+
+class _HoldCtrlC:
+    """Holds a Ctrl-C (SIGINT) until `check()`, so that each step and each epoch is recorded whole.
+
+    Only in the main thread and where Python's default handler is in place (a terminal, a Jupyter
+    cell); a second Ctrl-C before the next check interrupts at once.
+    """
+
+    def __init__(self):
+        self.pressed, self.previous = False, None
+
+    def hold(self):
+        """Start holding Ctrl-C."""
+        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self.previous = signal.signal(signal.SIGINT, self._press)
+
+    def _press(self, signum, frame):
+        if self.pressed:
+            raise KeyboardInterrupt
+        self.pressed = True
+
+    def check(self):
+        """Raise the held KeyboardInterrupt, if Ctrl-C was pressed."""
+        if self.pressed:
+            raise KeyboardInterrupt
+
+    def release(self):
+        """Give Ctrl-C back to the handler that was there before."""
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None

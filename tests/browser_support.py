@@ -1,0 +1,275 @@
+"""JupyterLab for the tests: a private server on 127.0.0.1 (random token, free port) and what drives it.
+
+`JupyterLab` starts `jupyter lab` with fresh settings, workspaces and runtime folders, answers the
+REST API, measures the memory of the server and its kernels, and stops them by process id.
+The page helpers below drive it in Chromium through Playwright; see ../shared/notes/browser-testing.md.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))  # Debian's package: apt-get install chromium
+# Flags that keep a headless Chromium quiet on a closed network (no update checks, no QUIC probes).
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once the kernel has started and is waiting
+
+
+def require_chromium() -> Path:
+    """The Chromium binary; skip the test without it, except in CI (CI is set), where that is a failure."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    why = f"Chromium not found at {CHROMIUM}: install it (apt-get install chromium) or point $CHROMIUM at the binary"
+    if os.environ.get("CI"):
+        pytest.fail(why + " (CI is set: .ci/run installs it, so this is a failure)")
+    pytest.skip(why)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """`jupyter lab` serving `root` on 127.0.0.1 with a random token, in folders of its own under `home`.
+
+    Use as a context manager: the server and its kernels are stopped by process id on exit, pass or fail.
+    """
+
+    def __init__(self, root: Path, home: Path, *, env: dict | None = None):
+        self.root, self.home = Path(root), Path(home)
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.log_path = self.home / "jupyterlab.log"
+        self.env = dict(os.environ if env is None else env)
+        self.process = None
+
+    # --- start and stop -----------------------------------------------------------------------
+    def start(self, timeout: float = 90) -> "JupyterLab":
+        """Start the server and wait until its API answers; raise with the server's log if it does not."""
+        folders = {name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces")}
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        # No "get Jupyter news?" toast over the page: it would cover the cells.
+        notify = folders["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notify.parent.mkdir(parents=True, exist_ok=True)
+        notify.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        self.env.update(
+            JUPYTER_CONFIG_DIR=str(folders["config"]), JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
+            IPYTHONDIR=str(folders["ipython"]), JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
+            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]), PYTHONUNBUFFERED="1",
+        )
+        self.env.pop("JUPYTER_TOKEN", None)
+        cmd = [
+            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+            "--port-retries=0", f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            "--LabApp.news_url=None", "--ServerApp.open_browser=False",
+        ]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("GET", "api/status")
+                return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"jupyter lab did not answer on port {self.port} within {timeout:.0f} s:\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 20) -> None:
+        """Stop the server by its process id (SIGTERM, then SIGKILL), then any kernel it left behind."""
+        if self.process is None:
+            return
+        try:
+            children = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            children = []
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)  # the server shuts its kernels down on SIGTERM
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        _, alive = psutil.wait_procs(children, timeout=5)
+        for child in alive:
+            try:
+                os.kill(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        psutil.wait_procs(alive, timeout=5)
+        self._log.close()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def log_tail(self, n: int = 40) -> str:
+        """The last `n` lines the server logged."""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+
+    # --- REST API ---------------------------------------------------------------------------
+    def url(self, path: str = "lab") -> str:
+        """http://127.0.0.1:PORT/<path> with the token."""
+        sep = "&" if "?" in path else "?"
+        return f"http://127.0.0.1:{self.port}/{path}{sep}token={self.token}"
+
+    def lab_url(self, notebook: str, *, workspace: str) -> str:
+        """JupyterLab opened on `notebook` (relative to root), in a workspace of its own (no tabs restored)."""
+        return self.url(f"lab/workspaces/{workspace}/tree/{notebook}")
+
+    def api(self, method: str, path: str, body=None):
+        """Call the server's REST API; return the decoded JSON (None for an empty answer)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}/{path}", data=data, method=method,
+            headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            text = answer.read()
+        return json.loads(text) if text else None
+
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel the server runs (each notebook then starts with a fresh one)."""
+        for kernel in self.api("GET", "api/kernels"):
+            self.api("DELETE", f"api/kernels/{kernel['id']}")
+
+    # --- memory ---------------------------------------------------------------------------
+    def rss(self) -> int:
+        """Resident memory, in bytes, of the server and all its child processes (the kernels) right now."""
+        total = 0
+        try:
+            server = psutil.Process(self.process.pid)
+            processes = [server, *server.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return 0
+        for p in processes:
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+
+class PeakMemory:
+    """Sample a callable returning bytes every `interval` seconds in a thread; `.peak` is the largest seen."""
+
+    def __init__(self, sample, interval: float = 0.1):
+        self.sample, self.interval, self.peak = sample, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.sample())
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.sample())
+
+
+def run_through_server(lab: JupyterLab, notebook: str, *, cell_timeout: float = 600) -> list:
+    """Execute `notebook`'s code cells in a kernel the server starts for it, as JupyterLab would; return errors.
+
+    The kernel is started through the sessions API (its working folder is the notebook's), then
+    driven over the kernel protocol. Returns "ename: evalue" of the first
+    failing cell (execution stops there), or [] when every cell ran.
+    """
+    from jupyter_client import BlockingKernelClient
+
+    session = lab.api("POST", "api/sessions", {"path": notebook, "name": Path(notebook).name, "type": "notebook", "kernel": {"name": "python3"}})
+    client = BlockingKernelClient(connection_file=str(Path(lab.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{session['kernel']['id']}.json"))
+    client.load_connection_file()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=120)
+        cells = [c for c in json.loads((lab.root / notebook).read_text())["cells"] if c["cell_type"] == "code"]
+        for source in ("".join(c["source"]) for c in cells):
+            reply = client.execute_interactive(source, timeout=cell_timeout, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "ok":
+                return [f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}"]
+        return []
+    finally:
+        client.stop_channels()
+        lab.api("DELETE", f"api/sessions/{session['id']}")
+
+
+def copy_notebooks(src: Path, dest_root: Path) -> Path:
+    """A copy of the notebooks folder under `dest_root` (JupyterLab's autosave rewrites what it opens)."""
+    dest = dest_root / src.name
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest
+
+
+# --- driving a notebook in the page ---------------------------------------------------------------
+# Prompts read "[ ]:" before a cell ran, "[*]:" while it is queued or running, "[7]:" after.
+_PROMPTS = "[...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim())"
+
+
+def open_notebook(page, lab: JupyterLab, notebook: str, *, workspace: str, timeout: float = 120) -> None:
+    """Open `notebook` in JupyterLab and wait until its kernel is started and idle."""
+    page.goto(lab.lab_url(notebook, workspace=workspace), timeout=timeout * 1000)
+    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=timeout * 1000)
+    # Executions sent before the kernel is ready can be dropped silently: wait for the status bar.
+    page.get_by_text(KERNEL_IDLE).wait_for(timeout=timeout * 1000)
+
+
+def run_all(page, *, timeout: float) -> None:
+    """Run > Run All Cells, and wait until no cell is queued or running any more (or `timeout` s pass)."""
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator('li[data-command="runmenu:run-all"]').click()
+    # All cells are queued at once, so "no [*] and at least one [n]" only holds once the run ended
+    # (finished, or stopped by an error that cancelled the cells after it).
+    page.wait_for_function(
+        f"(() => {{ const p = {_PROMPTS}; return p.length > 0 && !p.some(t => t.includes('*')) && p.some(t => /\\d/.test(t)); }})()",
+        timeout=timeout * 1000, polling=500,
+    )
+    page.get_by_text(KERNEL_IDLE).wait_for(timeout=60_000)
+
+
+def prompts(page) -> list:
+    """The code cells' prompts, in order, e.g. ['[1]:', '[2]:', '[ ]:']."""
+    return page.evaluate(_PROMPTS)
+
+
+def save(page, notebook_file: Path, *, timeout: float = 30) -> dict:
+    """Save the open notebook (Ctrl+S) and return the JSON written to `notebook_file`."""
+    before = notebook_file.stat().st_mtime_ns
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook").first.click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+s")
+    deadline = time.monotonic() + timeout
+    while notebook_file.stat().st_mtime_ns == before:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"JupyterLab did not save {notebook_file.name} within {timeout:.0f} s")
+        time.sleep(0.2)
+    time.sleep(0.5)  # let the write finish
+    return json.loads(notebook_file.read_text())

@@ -1,0 +1,154 @@
+"""Binder: what repo2docker builds from binder/ installs CPU-only PyTorch at our versions, postBuild
+puts MNIST into the image, and training fits in a Binder session's 2 GB."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from browser_support import JupyterLab, PeakMemory, copy_notebooks, run_through_server
+from nbrun import NOTEBOOKS, OUT, ROOT
+
+BINDER = ROOT / "binder"
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+BINDER_MEMORY = 2 * 10**9  # mybinder.org's limit per session, "2 GB" (2 GiB is more: test the stricter)
+
+
+def requirement_lines(path: Path) -> list:
+    """The requirement lines of a requirements file, comments and blank lines dropped."""
+    lines = (line.split(" #")[0].strip() for line in path.read_text().splitlines())
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+def ranges() -> dict:
+    """requirements.txt as {name: Requirement}, without its options (-e .)."""
+    reqs = (Requirement(line) for line in requirement_lines(ROOT / "requirements.txt") if not line.startswith("-"))
+    return {canonicalize_name(r.name): r for r in reqs}
+
+
+def pins() -> dict:
+    """binder/requirements.txt as {name: Version}; every package line must be an exact `==` pin."""
+    found = {}
+    for line in requirement_lines(BINDER / "requirements.txt"):
+        if line.startswith("-"):
+            continue
+        req = Requirement(line)
+        specs = list(req.specifier)
+        assert len(specs) == 1 and specs[0].operator == "==", f"binder/requirements.txt: pin {line!r} exactly (name==version)"
+        found[canonicalize_name(req.name)] = Version(specs[0].version)
+    return found
+
+
+def test_binder_pins_every_package_of_requirements_within_its_range():
+    pinned = pins()
+    missing = sorted(set(ranges()) - set(pinned))
+    assert not missing, f"binder/requirements.txt does not pin {missing}: add name==version for each"
+    outside = {name: f"{pinned[name]} not in {req.specifier}" for name, req in ranges().items() if not req.specifier.contains(pinned[name], prereleases=True)}
+    assert not outside, f"binder/requirements.txt pins outside requirements.txt's ranges: {outside}"
+    extra = sorted(set(pinned) - set(ranges()))
+    assert not extra, f"binder/requirements.txt pins {extra}, which requirements.txt does not list"
+
+
+def test_binder_installs_cpu_only_pytorch():
+    lines = requirement_lines(BINDER / "requirements.txt")
+    assert f"--extra-index-url {CPU_INDEX}" in lines, "take torch from PyTorch's CPU wheel index"
+    pinned = pins()
+    for name in ("torch", "torchvision"):
+        assert pinned[name].local == "cpu", f"pin {name}==X+cpu: PyPI's Linux wheel pulls in GBs of CUDA libraries"
+    assert not [n for n in pinned if n.startswith("nvidia") or "cuda" in n], "no CUDA packages on Binder"
+    # Same release as here, whatever build (this machine's may be a CUDA one).
+    from importlib.metadata import version
+
+    for name in ("torch", "torchvision"):
+        assert pinned[name].public == Version(version(name)).public, f"binder pins {name} {pinned[name]}, the tests run {version(name)}"
+
+
+def test_binder_python_is_the_one_we_test():
+    runtime = (BINDER / "runtime.txt").read_text().strip()
+    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def _postbuild(tmp_path, mnist_root, extra_env=None):
+    """Run binder/postBuild as repo2docker does (./binder/postBuild in the repository folder), with
+    `pip` replaced by a recorder (nothing is installed here) and MNIST_ROOT at `mnist_root`."""
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    (shim / "pip").write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "pip.log"}"\n')
+    (shim / "pip").chmod(0o755)
+    (shim / "python").symlink_to(sys.executable)
+    env = {**os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "MNIST_ROOT": str(mnist_root), **(extra_env or {})}
+    run = subprocess.run(["./binder/postBuild"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    pip_log = (tmp_path / "pip.log").read_text() if (tmp_path / "pip.log").exists() else ""
+    return run, pip_log
+
+
+def test_postbuild_installs_helpers_and_puts_mnist_in_the_data_root(tmp_path, mnist_root):
+    postbuild = BINDER / "postBuild"
+    assert postbuild.read_text().startswith("#!/bin/bash") and os.access(postbuild, os.X_OK)
+    data = tmp_path / "data"
+    raw = data / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for f in (Path(mnist_root) / "MNIST" / "raw").iterdir():  # the "download" is already done: no network here
+        (raw / f.name).symlink_to(f.resolve())
+    run, pip_log = _postbuild(tmp_path, data)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert pip_log.split() == ["install", "--no-cache-dir", "-e", "."], pip_log
+    assert "60,000 training and 10,000 test images" in run.stdout
+
+
+def test_postbuild_fails_the_build_when_mnist_cannot_be_fetched(tmp_path):
+    # An image without the data must not be built silently: a refused download fails postBuild.
+    closed = "http://127.0.0.1:9"  # nothing listens there: every download is refused at once
+    proxies = {k: closed for k in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
+    run, _ = _postbuild(tmp_path, tmp_path / "empty", {**proxies, "no_proxy": "", "NO_PROXY": ""})
+    assert run.returncode != 0
+    assert "MnistError" in run.stderr and "MNIST is not in" in run.stderr
+
+
+@pytest.mark.slow
+def test_training_notebook_fits_in_binder_memory(tmp_path, mnist_root):
+    """04_training run as in a Binder session: JupyterLab's server plus the notebook's kernel stay under 2 GB."""
+    assert (NOTEBOOKS / "04_training.ipynb").exists(), "notebooks/04_training.ipynb is missing"
+    copy_notebooks(NOTEBOOKS, tmp_path / "root")  # the notebook writes ../checkpoints: inside the copy
+    with JupyterLab(tmp_path / "root", tmp_path / "home") as lab:
+        idle = lab.rss()
+        with PeakMemory(lab.rss, interval=0.05) as peak:
+            errors = run_through_server(lab, "notebooks/04_training.ipynb")
+        server = lab.rss()  # kernel shut down: the server alone
+    assert not errors, errors
+    figures = {
+        "peak_server_and_kernel_bytes": peak.peak, "server_idle_bytes": idle, "server_after_bytes": server,
+        "torch_import": torch_import_rss(), "limit_bytes": BINDER_MEMORY,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    out = OUT.parent / "binder" / "memory.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=1))
+    print(f"\n04_training in JupyterLab: peak {peak.peak / 2**20:.0f} MiB (server + kernel; server alone {idle / 2**20:.0f} MiB) -> {out}")
+    assert peak.peak < BINDER_MEMORY, f"04_training peaked at {peak.peak / 1e9:.2f} GB with the server: over Binder's 2 GB"
+
+
+def torch_import_rss() -> dict:
+    """What `import torch, torchvision` adds to a fresh Python's resident memory here, and which build it is.
+
+    This machine may have a CUDA build of torch; Binder gets the CPU-only wheels, which take less.
+    """
+    code = "import psutil; r = psutil.Process().memory_info().rss; import torch, torchvision; print(torch.__version__, psutil.Process().memory_info().rss - r)"
+    build, added = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    return {"build": build, "bytes": int(added)}
+
+
+def test_readme_has_a_binder_badge_that_opens_lab_on_the_first_notebook():
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"\(https://mybinder\.org/v2/gh/[^/\s]+/[^/\s]+/[^?\s)]+\?urlpath=([^)\s]+)\)", readme)
+    assert links, "README.md: add the Binder badge (mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/...)"
+    assert all(link == "lab/tree/notebooks/01_dataset.ipynb" for link in links), links
+    assert (NOTEBOOKS / "01_dataset.ipynb").exists()
+    assert re.search(r"(?i)binder.{0,300}\b\d(\.\d+)? ?GB", readme, re.S), "README.md: say how much memory a session takes"

@@ -1,0 +1,168 @@
+"""The notebooks in a real browser, as readers use them: JupyterLab in headless Chromium (Playwright).
+
+The playground's widgets must render as widgets, react to the mouse and keyboard, and train; every
+numbered notebook must run all its cells without an error. The server serves a temporary copy of
+notebooks/ (autosave rewrites what it opens) and is stopped by its process id at the end, pass or fail.
+Screenshots go to test-output/browser/. Select with `-m browser`, skip with `-m "not browser"`.
+Widget logic that a kernel can check (set .value, .click()) is tested without a browser, in
+test_nb_06_playground.py; here only what needs a browser: rendering, the front end, the wiring.
+"""
+
+import re
+import time
+
+import pytest
+
+from browser_support import (
+    CHROMIUM_ARGS, JupyterLab, PeakMemory, copy_notebooks, open_notebook, prompts, require_chromium, run_all, save,
+)
+from nbrun import NOTEBOOKS, ROOT, errors_in, notebook_paths
+
+pytestmark = pytest.mark.browser
+
+SHOTS = ROOT / "test-output" / "browser"
+PLAYGROUND = "06_playground"
+OTHERS = [p.stem for p in notebook_paths() if p.stem != PLAYGROUND]  # the playground has its own test below
+RUN_TIMEOUT = 480  # seconds for Run All in one notebook (04 trains twice, ~1-2 min here): a hung one fails, it does not hang CI
+# What JupyterLab shows instead of a widget when the widget front end is missing: the widget's repr.
+WIDGET_AS_TEXT = re.compile(r"\b\w*(Slider|Box|Button|Dropdown|Output|Text|HTML|Checkbox|Tab)\((value|children|description|layout|outputs)=")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on 127.0.0.1 (free port, random token) serving a copy of notebooks/."""
+    require_chromium()
+    root = tmp_path_factory.mktemp("lab")
+    copy_notebooks(NOTEBOOKS, root)  # ../checkpoints written by 04 lands inside the copy too
+    with JupyterLab(root, tmp_path_factory.mktemp("lab-home")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser(lab):
+    """Debian's headless Chromium driven by Playwright (no browser download)."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = require_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh page; afterwards the notebook's kernel is shut down so the next one starts clean."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.set_default_timeout(60_000)
+    yield page
+    page.close()
+    lab.shutdown_kernels()
+
+
+def run_all_and_check(page, lab, name: str) -> dict:
+    """Open notebooks/<name>.ipynb, Run All, save; assert every cell ran without an error; return the saved JSON."""
+    start = time.monotonic()
+    open_notebook(page, lab, f"notebooks/{name}.ipynb", workspace=name.replace("_", "-"))
+    with PeakMemory(lab.rss) as memory:
+        run_all(page, timeout=RUN_TIMEOUT)
+    nb = save(page, lab.root / "notebooks" / f"{name}.ipynb")
+    print(f"\n{name}: Run All took {time.monotonic() - start:.0f} s; server + kernel peaked at {memory.peak / 2**20:.0f} MiB")
+    assert not errors_in(nb), f"{name} shows an error in the browser: {errors_in(nb)}"
+    not_run = [i for i, p in enumerate(prompts(page)) if not re.search(r"\d", p)]
+    assert not not_run, f"{name}: code cells {not_run} did not run (prompts {prompts(page)})"
+    shown = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output").all_inner_texts()
+    as_text = [t[:80] for t in shown if WIDGET_AS_TEXT.search(t) or "Error displaying widget" in t]
+    assert not as_text, f"{name}: widgets shown as text, not rendered: {as_text}"
+    return nb
+
+
+# --- the playground ----------------------------------------------------------------------------
+# Found as a reader finds them: the widget output that holds the "learning rate" slider, and in it
+# each slider by its label, the Train button by its name, the run table by its header, the curves
+# as the widget's image (helpers/playground.py: Playground).
+SLIDERS = ("learning rate", "momentum", "L2", "epochs", "training share")
+
+
+def slider(scope, label: str):
+    """The slider (ipywidgets' div.widget-slider) in `scope` (a page or a locator) whose label reads `label`."""
+    page = getattr(scope, "page", scope)
+    return scope.locator("div.widget-slider").filter(has=page.locator("label.widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
+
+
+def move(controls, label: str, *keys: str) -> str:
+    """Focus the slider's handle, press `keys` as a reader would, and return its new readout."""
+    s = slider(controls, label)
+    before = s.locator(".widget-readout").inner_text()
+    s.locator("[role=slider]").focus()
+    for key in keys:
+        s.locator("[role=slider]").press(key)
+    readout = s.locator(".widget-readout")
+    readout.page.wait_for_function("([e, old]) => e.textContent.trim() !== old", arg=[readout.element_handle(), before], timeout=10_000)
+    return readout.inner_text().strip()
+
+
+def rows_of(table) -> list:
+    """The run table as a list of {column: text}, one per run."""
+    header = [h.strip() for h in table.locator("th").all_inner_texts()]
+    return [dict(zip(header, (c.strip() for c in row.locator("td").all_inner_texts()))) for row in table.locator("tbody tr").all()]
+
+
+def train_and_wait(page, controls, table, curves) -> dict:
+    """Click Train; wait until the run's row is in the table, finished, and the curves were redrawn; return the row."""
+    runs, src = len(rows_of(table)), curves.get_attribute("src")
+    controls.locator("button.widget-button", has_text=re.compile("^Train$")).click()
+    page.wait_for_function(
+        "([rows, n]) => { const r = [...document.querySelectorAll(rows)]; return r.length > n && !/running/.test(r[r.length - 1].textContent); }",
+        arg=[".jp-OutputArea-output .widget-html table tbody tr", runs], timeout=RUN_TIMEOUT * 1000,
+    )
+    assert len(rows_of(table)) == runs + 1, "Train did not add exactly one run to the table"
+    assert curves.get_attribute("src") != src, "the curves were not redrawn"
+    return rows_of(table)[-1]
+
+
+def test_playground_widgets_render_and_train(page, lab):
+    run_all_and_check(page, lab, PLAYGROUND)
+
+    controls = page.locator(".jp-OutputArea-output").filter(has=slider(page, "learning rate")).first
+    controls.scroll_into_view_if_needed()
+    # Rendered as widgets (not their text repr): every slider has a handle, Train is a real button.
+    for label in SLIDERS:
+        assert slider(controls, label).locator("[role=slider]").count() == 1, f"no {label!r} slider rendered"
+    train = controls.locator("button.widget-button", has_text=re.compile("^Train$"))
+    assert train.is_visible() and train.is_enabled()
+    curves = controls.locator("img.widget-image")
+    assert curves.count() == 1, "the curves (an Image widget) are not shown"
+    table = controls.locator(".widget-html").filter(has=page.locator("th", has_text=re.compile("^learning rate$")))
+    assert table.count() == 1, "the run table is not shown (Run All makes the notebook's own runs)"
+    controls.screenshot(path=str(SHOTS / f"{PLAYGROUND}-1-rendered.png"))
+
+    # Short runs, set with the keyboard as a reader would: 1 epoch on 10% of the training images.
+    assert move(controls, "epochs", "Home") == "1"
+    assert move(controls, "training share", "Home", *["ArrowRight"] * 9) == "10%"
+    untouched = train_and_wait(page, controls, table, curves)  # learning rate as the notebook set it
+
+    # Now a larger learning rate: five steps of the handle to the right.
+    lr_before = float(slider(controls, "learning rate").locator(".widget-readout").inner_text())
+    lr = float(move(controls, "learning rate", *["ArrowRight"] * 5))
+    assert lr > lr_before, f"the learning-rate readout did not move up: {lr_before} -> {lr}"
+    row = train_and_wait(page, controls, table, curves)
+    assert train.is_enabled(), "Train stays disabled after the run"
+    assert abs(float(row["learning rate"]) - lr) <= 0.05 * lr, f"the run did not use the slider's learning rate {lr}: {row}"
+    assert row["epochs"] == "1" and row["training share"].startswith("10%") and row["status"] == "done", row
+    controls.screenshot(path=str(SHOTS / f"{PLAYGROUND}-2-trained.png"))
+    print(f"runs from the browser: {rows_of(table)}; screenshots in {SHOTS}")
+
+    # The notebook starts the slider at DL4J's 0.006; rendering it must not move what the kernel trains with.
+    assert float(untouched["learning rate"]) == 0.006, (
+        f"Train with the learning-rate slider untouched ran lr={untouched['learning rate']}, not DL4J's 0.006: "
+        f"the browser snapped the log slider to its 0.1-step grid (10^-2.2); its readout shows {lr_before}"
+    )
+
+
+# --- every other numbered notebook -------------------------------------------------------------
+@pytest.mark.parametrize("name", OTHERS)
+def test_notebook_runs_all_cells_in_the_browser(page, lab, name):
+    run_all_and_check(page, lab, name)
+    page.screenshot(path=str(SHOTS / f"{name}.png"))

@@ -1,0 +1,229 @@
+"""The hyperparameter playground, driven as an instructor's script would: set sliders, click buttons, read the runs."""
+
+import time
+
+import pytest
+import torch
+
+from helpers.config import Config
+from helpers.playground import L2_CHOICES, SLIDERS, Playground, RunTable
+from helpers.training import accuracy
+from nbrun import errors_in, executed, images_in, text_of
+
+QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
+
+
+@pytest.fixture
+def pg(mnist):
+    train, test = mnist
+    playground = Playground(train, test)
+    yield playground
+    playground._stop.set()  # a test that failed mid-run leaves no thread training
+    playground.wait()
+
+
+def test_a_click_with_given_settings_joins_the_history(pg, mnist):
+    settings = dict(lr=0.05, momentum=0.5, l2=1e-3, epochs=2, train_fraction=0.1)
+    for name, value in settings.items():
+        pg.sliders[name].value = value
+    pg.train_button.click()  # what a person's click does
+    run = pg.wait()
+    assert pg.runs == [run] and run.number == 1
+    assert run.settings == settings
+    assert run.config == Config(**settings)  # built through Config, so its checks applied
+    assert run.status == "done", run.message
+    assert 0.85 < run.accuracy < 1.0  # 2 epochs on 6,000 images
+    assert run.accuracy == pytest.approx(accuracy(run.model, mnist[1]))  # the kept model is the trained one
+    assert run.history.epochs_done == 2 and run.steps == 2 * 47
+    assert run.seconds > 0 and 0 < run.first_point_seconds < run.seconds
+    assert len(run.loss_points) >= 2 and len(run.accuracy_points) >= 2  # the first point, and one per epoch
+    epochs = [x for x, _ in run.accuracy_points]
+    assert epochs == sorted(epochs) and epochs[-1] == 2.0
+    html = pg.table_html.value
+    assert "#1" in html and "0.05" in html and "done" in html and f"{run.accuracy:.2%}" in html
+    assert bytes(pg.plot.value[:4]) == b"\x89PNG"  # the curves as a picture
+    assert not pg.train_button.disabled and pg.stop_button.disabled  # ready for the next click
+
+
+def test_the_same_settings_give_the_same_run(pg):
+    first = pg.run(lr=0.02, **QUICK)
+    second = pg.run(lr=0.02, **QUICK)
+    assert second.accuracy == first.accuracy  # same seed: same start weights, same batches
+
+
+def test_reset_restores_dl4j_defaults(pg):
+    pg.run(lr=0.3, momentum=0.0, l2=0.0, epochs=1, train_fraction=0.05)
+    assert pg.settings() == dict(lr=0.3, momentum=0.0, l2=0.0, epochs=1, train_fraction=0.05)
+    pg.reset_button.click()
+    dl4j = Config()
+    assert pg.settings() == {name: getattr(dl4j, name) for name in SLIDERS}
+    assert pg.settings() == dict(lr=0.006, momentum=0.9, l2=1e-4, epochs=15, train_fraction=1.0)
+    assert len(pg.runs) == 1  # reset moves sliders; the history stays
+
+
+def test_stop_ends_the_run_within_a_batch_or_two_and_keeps_what_it_learned(pg, mnist):
+    run = pg.run(lr=0.006, epochs=50, train_fraction=1.0, block=False)  # would take minutes
+    deadline = time.perf_counter() + 120
+    while run.steps < 20 and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert pg.running and run.status == "running"
+    steps_at_click = run.steps
+    pg.stop_button.click()
+    pg.wait()
+    assert run.status == "stopped", run.message
+    assert run.steps - steps_at_click <= 2
+    assert run.history.stopped and "stopped by you" in run.history.stopped
+    assert "keeps what it learned" in run.message
+    assert run.accuracy == pytest.approx(accuracy(run.model, mnist[1]))  # measured on all test images at the stop
+    assert run.accuracy > 0.5  # 20+ steps of learning kept, not thrown away
+    assert run.accuracy_points[-1] == (pytest.approx(run.epochs_done), run.accuracy)
+    assert not pg.running and not pg.train_button.disabled
+
+
+def test_stop_when_nothing_runs_does_nothing(pg):
+    pg.stop_button.click()
+    run = pg.run(**QUICK)
+    assert run.status == "done"  # an old Stop does not end the next run
+
+
+def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
+    run = pg.run(lr=5.0, momentum=0.9, **QUICK)
+    assert run.status == "diverged"
+    assert run.steps <= 5  # stopped at once, not after the epoch
+    assert "Diverged" in run.message and "too high" in run.message and "0.5" in run.message  # what to try
+    assert "diverged" in pg.status.value and "diverged" in pg.table_html.value
+    assert not pg.running
+
+
+def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
+    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, epochs=3, train_fraction=0.1)
+    assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
+    assert heavy_l2.accuracy < 0.15
+    tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, epochs=3, train_fraction=0.1)
+    assert tiny_lr.status == "diverged" and "too small" in tiny_lr.message and "larger" in tiny_lr.message
+
+
+def test_without_the_guard_a_failing_run_goes_on(mnist):
+    train, test = mnist
+    pg = Playground(train, test, guard=False)
+    run = pg.run(lr=5.0, **QUICK)
+    assert run.status == "done" and run.steps == 47 and run.accuracy < 0.2
+    assert "chance" in run.message  # still told in words
+
+
+def test_state_survives_several_runs(pg):
+    plan = [dict(lr=0.006), dict(lr=0.1), dict(lr=5.0), dict(lr=0.1, momentum=0.0, l2=0.0)]
+    for settings in plan:
+        pg.run(**settings, **QUICK)
+    assert [r.number for r in pg.runs] == [1, 2, 3, 4]
+    assert [r.config.lr for r in pg.runs] == [0.006, 0.1, 5.0, 0.1]
+    assert [r.config.momentum for r in pg.runs] == [0.9, 0.9, 0.9, 0.0]  # unnamed sliders keep their value
+    assert [r.status for r in pg.runs] == ["done", "done", "diverged", "done"]
+    assert pg.runs[1].accuracy > pg.runs[0].accuracy  # the larger step learns faster in one epoch
+    assert pg.settings() == dict(lr=0.1, momentum=0.0, l2=0.0, **QUICK)
+    assert pg.table_html.value.count("<tr") == 1 + 4  # header and one row per run
+    assert str(pg.table()).count("\n") == 4
+    fig = pg.figure()
+    loss_ax, acc_ax = fig.axes
+    assert len(acc_ax.get_legend().get_texts()) == 4 + 2  # one entry per run, DL4J and chance
+    assert all(len(r.model.state_dict()) == 4 for r in pg.runs)  # each run keeps its own network
+    assert pg.runs[0].model is not pg.runs[1].model
+
+
+def test_a_click_while_a_run_trains_starts_nothing(pg):
+    said = []
+    pg.status.observe(lambda change: said.append(change["new"]), "value")
+    run = pg.run(lr=0.006, epochs=50, train_fraction=1.0, block=False)
+    pg.train_button.click()
+    assert len(pg.runs) == 1 and any("still training" in s for s in said)
+    pg.stop_button.click()
+    assert pg.wait() is run and run.status == "stopped"
+
+
+def test_every_slider_position_is_a_valid_config(pg):
+    """The sliders cannot produce a value Config would refuse: their ends lie inside Config's ranges."""
+    lr = pg.sliders["lr"]
+    ends = {
+        "lr": (lr.base ** lr.min, lr.base ** lr.max),
+        "momentum": (pg.sliders["momentum"].min, pg.sliders["momentum"].max),
+        "l2": (min(L2_CHOICES), max(L2_CHOICES)),
+        "epochs": (pg.sliders["epochs"].min, pg.sliders["epochs"].max),
+        "train_fraction": (pg.sliders["train_fraction"].min, pg.sliders["train_fraction"].max),
+    }
+    for name, (low, high) in ends.items():
+        for value in (low, high):
+            Config().replace(**{name: value})  # raises if out of range
+    assert ends["lr"][0] == pytest.approx(1e-4) and ends["lr"][1] == pytest.approx(10)
+    assert Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size  # a full batch at the smallest share
+    assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][0] == "0 (off)"
+
+
+def test_scripted_values_are_checked_with_clear_messages(pg):
+    with pytest.raises(ValueError, match=r"lr = 20.*0 < lr <= 10"):
+        pg.run(lr=20.0)  # Config's own check
+    with pytest.raises(ValueError, match=r"epochs = 200 is beyond its slider \(1 to 50\)"):
+        pg.run(epochs=200)
+    with pytest.raises(TypeError, match="no slider batch_size; the sliders are: lr, momentum"):
+        pg.run(batch_size=64)
+    assert pg.runs == []  # nothing started
+    run = pg.run(l2=5e-4, **QUICK)  # a value between the slider's stops gets a stop of its own
+    assert run.config.l2 == 5e-4 and pg.sliders["l2"].value == 5e-4
+
+
+def test_the_playground_refuses_a_bad_setup(mnist):
+    train, test = mnist
+    with pytest.raises(ValueError, match="beyond its slider"):
+        Playground(train, test, config=Config(momentum=0.995))
+    with pytest.raises(TypeError, match="must be a helpers.config.Config"):
+        Playground(train, test, config={"lr": 0.1})
+    with pytest.raises(ValueError, match="full training set"):
+        Playground(test, test)
+
+
+def test_the_playground_is_shown_as_a_widget_with_a_plain_text_fallback(pg):
+    bundle = pg._repr_mimebundle_()
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == pg.widget.model_id
+    assert "need a running Jupyter kernel" in bundle["text/plain"]
+    assert "No runs yet" in RunTable([])._repr_html_()
+
+
+def test_a_run_does_not_move_the_notebooks_random_numbers(pg):
+    torch.manual_seed(7)
+    expected = torch.rand(3)
+    torch.manual_seed(7)
+    pg.run(**QUICK)
+    assert torch.equal(torch.rand(3), expected)
+
+
+def test_an_error_in_the_training_thread_reaches_wait(mnist):
+    train, test = mnist
+    pg = Playground(train, test)
+    pg.sample = None  # breaks the run's first evaluation
+    with pytest.raises(AttributeError):
+        pg.run(**QUICK)
+    assert pg.runs[-1].status == "error" and "AttributeError" in pg.runs[-1].message
+    assert not pg.train_button.disabled  # usable again
+
+
+# --- the notebook --------------------------------------------------------------------------------
+
+
+def test_notebook_runs_headless_and_leaves_pictures_and_results():
+    nb = executed("06_playground")
+    assert not errors_in(nb)
+    text = text_of(nb)
+    assert "Run #1: lr 0.006, momentum 0.9, L2 0.0001, 5 epochs on 25%" in text
+    assert "Run #3: lr 5," in text and "diverged" in text and "too high" in text
+    assert "All checks passed." in text
+    assert images_in(nb) >= 2  # the curves, as plain pictures for readers without a kernel
+    assert "need a running Jupyter kernel" in text  # the widget's fallback text
+
+
+def test_notebook_with_a_diverging_learning_rate_ends_in_the_guards_message():
+    nb = executed("06_playground", lr=5.0)
+    assert not errors_in(nb)
+    text = text_of(nb)
+    first = text[text.index("Run #1"):]
+    assert first.startswith("Run #1: lr 5,")
+    assert "diverged" in first[:400] and "too high" in first[:600]
+    assert "All checks passed." in text

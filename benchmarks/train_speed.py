@@ -165,8 +165,8 @@ def main(argv=None):
     dl_model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
     dl_optimizer = sgd(dl_model, lr=config.lr, momentum=config.momentum, l2=config.l2)
     print(
-        f"DataLoader loop timed on {args.dataloader_batches} of {len(loader)} batches per round, scaled to the full epoch "
-        f"(a full epoch of it takes ~15 s here)"
+        f"DataLoader loop: timed on the first {args.dataloader_batches} of its {len(loader)} batches in each round, "
+        f"scaled by {len(loader)}/{args.dataloader_batches} to the full epoch"
     )
 
     # warm-up, not counted: first calls allocate buffers and start the thread pools

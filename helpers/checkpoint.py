@@ -47,6 +47,9 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; give it a normal file's permissions
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

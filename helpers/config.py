@@ -85,7 +85,8 @@ def allowed(name: str) -> str:
         return "True or False"
     if low == high:
         return f"exactly {low}"
-    return f"{low:g} {'<=' if low_in else '<'} {name} {'<=' if high_in else '<'} {high:g}"
+    fmt = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
+    return f"{fmt(low)} {'<=' if low_in else '<'} {name} {'<=' if high_in else '<'} {fmt(high)}"
 
 
 def _check(name, value):

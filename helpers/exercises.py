@@ -2,8 +2,8 @@
 
 In a notebook each exercise is three cells: the task (markdown), a code cell to fill in,
 
-    fives = ...  # your answer
-    check("01.1", fives)
+    lazy_accuracy = ...  # your answer
+    check("01.1", lazy_accuracy)
 
 and the solution, folded away in a collapsed cell that never runs. `check` prints a verdict: right,
 or not yet with a hint. An answer left as `...` (or None) prints "not answered yet" and never
@@ -14,8 +14,8 @@ Each check works the right answer out from the data, a model or the objects you 
 a number typed in here, and leaves torch's random numbers as they were (your next cells give the
 same results whether or not you checked).
 
-Start over with DL4J's settings in one step: `config = Config()` (helpers.config), and the
-playground's "Reset to DL4J" button (or `playground.reset()`).
+Start over with DL4J's settings in one step: `config = Config()` (helpers.config); in the
+playground, the "Reset to DL4J" button (or `pg.reset()`). `reset_help()` prints how.
 """
 
 import math
@@ -28,8 +28,9 @@ from helpers.config import Config
 
 RESET_HELP = (
     "Back to DL4J's settings in one step:\n"
-    "  config = Config()       # from helpers.config import Config: every field at DL4J's value\n"
-    "  the playground's 'Reset to DL4J' button (or playground.reset()) puts every slider back."
+    "  config = Config()   # from helpers.config import Config: every field at DL4J's value\n"
+    "  playground: press 'Reset to DL4J' (or run pg.reset()): every slider back to DL4J's value\n"
+    "  a notebook whose cells you edited: in a terminal, git checkout notebooks/<name>.ipynb, then reopen it"
 )
 
 
@@ -456,8 +457,7 @@ diverged_lr = 1.1  # the only one that ended further from 5 than it started (3 a
 Each step moves w by lr × 2(w − 5), so the distance to 5 is multiplied by (1 − 2 lr) every step:
 0.8 for lr 0.1 (a steady approach), 0 for lr 0.5 (one jump lands exactly on 5), −0.8 for 0.9
 (it jumps across 5 every time, but each jump is shorter: it still settles) and −1.2 for 1.1
-(each jump across is longer than the last: after 20 steps it is over a hundred times further
-away). Past a limit set by the steepness of the loss, a bigger step does not learn faster; it
+(each jump across is longer than the last: after 20 steps it is 115 away instead of 3). Past a limit set by the steepness of the loss, a bigger step does not learn faster; it
 blows up. That is what lr = 2.0 did to the network above.
 """,
     hint="Run the loop and print w after 20 steps for each learning rate. Overshooting 5 is not yet diverging: is the distance growing?",
@@ -837,7 +837,7 @@ def _train_accuracy(answer, given):
     with torch.random.fork_rng(devices=[]):
         truth = accuracy(model, train)
     if abs(share - truth) < 1e-4:
-        return f"{truth:.2%} of the training images right. The test images, never seen in training, score a little lower."
+        return f"{truth:.2%} of the training images right. Compare with the test accuracy: the gap is what the network memorised rather than learned."
     if abs(share / 100 - truth) < 1e-4:
         raise NotYet("that is a percentage; give a share between 0 and 1.")
     if share > 1:
@@ -1041,8 +1041,9 @@ def _edge(answer, given):
         raise NotYet(f"lr = {high:g} still learns ({b.accuracy:.1%}): the edge is higher. Try larger values.")
     if high > 2 * low * (1 + 1e-9):
         raise NotYet(f"the edge is between {low:g} and {high:g}, {high / low:.3g} times apart: try a value in between to narrow it to 2x.")
-    return (f"lr {low:g} learns ({a.accuracy:.1%}), lr {high:g} fails ({b.status}, {b.accuracy:.1%}) with "
-            f"momentum {a.config.momentum:g}: the edge lies between them.")
+    failed = "the guard stopped it" if b.status == "diverged" else f"it ended at {b.accuracy:.1%}"
+    return (f"with momentum {a.config.momentum:g}, lr {low:g} learns ({a.accuracy:.1%}) and lr {high:g} fails "
+            f"({failed}): the edge lies between them.")
 
 
 @exercise(

@@ -27,8 +27,14 @@ from helpers.model import mlp, sgd
 from helpers.training import History, StopTraining, accuracy, fit
 
 SLIDERS = ("lr", "momentum", "l2", "epochs", "train_fraction")  # the Config fields the playground moves
-L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)  # 0 turns L2 off
-LR_EXPONENTS = (-4, 1)  # the learning-rate slider spans 10^-4 to 10^1 (Config allows up to 10)
+# The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
+# learning rate, from 0.0001 to Config's limit 10; 1, 3 for L2, plus 0 = off). Stops, not a continuous
+# log slider: a browser snaps a log slider to its grid (0.006 became 0.0063), stops keep DL4J's values
+# exact and every run's numbers readable. A script may ask for a value between stops: it gets a stop.
+# The training share has stops too, shown in percent (a typed "25" would have meant 2,500%).
+LR_CHOICES = tuple(round(m * 10.0**e, 6) for e in range(-4, 1) for m in (1, 2, 3, 6)) + (10.0,)
+L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
+SHARE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0)  # 600 to 60,000 images
 MAX_EPOCHS = 50
 
 CHANCE = 0.12  # accuracy this low is guessing: 10 digits, and the commonest, 1, is 11.35% of the test set
@@ -222,8 +228,9 @@ class Playground:
     `config` gives the sliders' starting values and the settings they do not move (hidden units,
     batch size, seed): every run starts from the same weights (seed) and sees batches in the same
     order, so two runs differ only by what the sliders changed. Curves are redrawn at most every
-    `refresh` seconds (less often when a redraw costs more than a fifth of that); between epochs the test accuracy is measured on a fixed sample of `sample_size`
-    test images (cheaper), at the end of each epoch on all of them. `guard` stops failing runs.
+    `refresh` seconds (less often when a redraw costs more than a fifth of that); between epochs the
+    test accuracy is measured on a fixed sample of `sample_size` test images (cheaper), at the end of
+    each epoch on all of them. `guard` stops failing runs (see DivergenceGuard).
     """
 
     def __init__(self, train: Digits, test: Digits, *, config: Config = None, refresh: float = 0.4,
@@ -253,9 +260,8 @@ class Playground:
         style = {"description_width": "110px"}
         layout = widgets.Layout(width="420px")
         self.sliders = {
-            "lr": widgets.FloatLogSlider(
-                value=config.lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1], step=0.1, readout_format=".2g",
-                description="learning rate", tooltip="Step size of each update. DL4J: 0.006", style=style, layout=layout,
+            "lr": widgets.SelectionSlider(
+                options=_stops(LR_CHOICES + (config.lr,)), value=config.lr, description="learning rate", tooltip="Step size of each update. DL4J: 0.006", style=style, layout=layout,
             ),
             "momentum": widgets.FloatSlider(
                 value=config.momentum, min=0.0, max=0.99, step=0.01, readout_format=".2f",
@@ -263,7 +269,7 @@ class Playground:
                 style=style, layout=layout,
             ),
             "l2": widgets.SelectionSlider(
-                options=_l2_options(L2_CHOICES + (config.l2,)), value=config.l2,
+                options=_stops(L2_CHOICES + (config.l2,)), value=config.l2,
                 description="L2", tooltip="Penalty on large weights (weight decay); 0 turns it off. DL4J: 1e-4",
                 style=style, layout=layout,
             ),
@@ -271,8 +277,8 @@ class Playground:
                 value=config.epochs, min=1, max=MAX_EPOCHS, description="epochs",
                 tooltip="Passes over the training images. DL4J: 15", style=style, layout=layout,
             ),
-            "train_fraction": widgets.FloatSlider(
-                value=config.train_fraction, min=0.01, max=1.0, step=0.01, readout_format=".0%",
+            "train_fraction": widgets.SelectionSlider(
+                options=_stops(SHARE_CHOICES + (config.train_fraction,), percent=True), value=config.train_fraction,
                 description="training share", tooltip="Share of the 60,000 training images used. DL4J: 100%",
                 style=style, layout=layout,
             ),
@@ -301,7 +307,9 @@ class Playground:
 
     def settings(self) -> dict:
         """The sliders' current values, e.g. {'lr': 0.006, 'momentum': 0.9, 'l2': 0.0001, 'epochs': 15, 'train_fraction': 1.0}."""
-        return {name: slider.value for name, slider in self.sliders.items()}
+        values = {name: slider.value for name, slider in self.sliders.items()}
+        values["momentum"] = round(values["momentum"], 10)  # a browser's slider may send 0.9000000000000001 for 0.9
+        return values
 
     def set(self, **settings):
         """Move sliders to these values (names from SLIDERS); a value no slider can show is refused with the range."""
@@ -311,12 +319,13 @@ class Playground:
         self.config.replace(**{**self.settings(), **settings})  # Config's checks and messages first
         for name, value in settings.items():
             slider = self.sliders[name]
-            if name == "l2":
-                if value not in L2_CHOICES:  # a value from a script: give the slider a stop there
-                    slider.options = _l2_options(tuple(v for _, v in slider.options) + (value,))
+            if name in ("lr", "l2", "train_fraction"):
+                stops = [v for _, v in slider.options]
+                if value not in stops:  # a value from a script: give the slider a stop there
+                    slider.options = _stops(stops + [value], percent=name == "train_fraction")
             else:
-                low, high = (slider.base ** slider.min, slider.base ** slider.max) if name == "lr" else (slider.min, slider.max)
-                if not low - 1e-12 <= value <= high + 1e-12:
+                low, high = slider.min, slider.max
+                if not low <= value <= high:
                     raise ValueError(f"Playground: {name} = {value!r} is beyond its slider ({low:g} to {high:g}); use helpers.training.fit for that run.")
             slider.value = value
 
@@ -391,7 +400,11 @@ class Playground:
             self.status.value = "A run is still training: press <b>Stop</b> first, or wait for it to end."
             return
         clicked = time.perf_counter()
-        config = self.config.replace(**self.settings())
+        try:
+            config = self.config.replace(**self.settings())
+        except (TypeError, ValueError) as e:  # e.g. a batch larger than the training share: say so, start nothing
+            self.status.value = f"<b>Cannot train with these settings:</b> {_escape(str(e))}"
+            return
         self._stop.clear()
         self._error = None
         with torch.random.fork_rng(devices=[]):  # the run's seed, without moving the notebook's random numbers
@@ -402,6 +415,7 @@ class Playground:
         self.runs.append(run)
         self.train_button.disabled, self.stop_button.disabled = True, False
         self.status.value = f"Run #{run.number}: starting..."
+        self.table_html.value = RunTable(self.runs)._repr_html_()
         self._thread = threading.Thread(target=self._train, args=(run, clicked), name=f"playground-run-{run.number}", daemon=True)
         self._thread.start()
 
@@ -458,6 +472,7 @@ class Playground:
         acc = f", test accuracy {run.accuracy_points[-1][1]:.1%}" if run.accuracy_points else ""
         loss = f", loss {run.loss_points[-1][1]:.3f}" if run.loss_points else ""
         self._draw_png()
+        self.table_html.value = RunTable(self.runs)._repr_html_()
         self.status.value = f"Run #{run.number}: epoch {run.epochs_done:.2f} of {run.config.epochs}{loss}{acc}"
 
     def _redraw(self, finished: Run = None):
@@ -570,9 +585,9 @@ class RunTable:
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _l2_options(values) -> list:
-    """The L2 slider's stops as (label, value), 0 first and labelled 'off'."""
-    return [("0 (off)" if v == 0 else f"{v:g}", v) for v in sorted(set(values))]
+def _stops(values, *, percent: bool = False) -> list:
+    """A selection slider's stops as (label, value), in order; 0 (L2's) is labelled 'off'."""
+    return [("0 (off)" if v == 0 else f"{100 * v:g}%" if percent else f"{v:g}", v) for v in sorted(set(values))]
 
 
 def _finished_message(run: Run, guard: DivergenceGuard) -> str:

@@ -44,15 +44,17 @@ class LiveCurves:
     """A `fit` callback that redraws loss and test-accuracy curves while the network trains.
 
     The loss is plotted against epochs (fractions of an epoch between test points), averaged over
-    the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Redraws
-    are at most one per `min_seconds` (drawing costs time the training could use) and always at the
-    end of an epoch, so the final picture holds every point. It updates one output in place: in
-    JupyterLab it moves; run headless (papermill, nbval, GitHub's viewer) the last picture remains.
-    Pass `epochs` to fix the x axis to the whole run, so the reader sees how far along it is.
+    the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Drawing
+    costs time the training could use, so redraws are spaced out: at least `min_seconds` apart and
+    at least 4 times as long as the last redraw took (drawing then takes at most a fifth of the
+    time, even on a slow or busy machine), and always at the end of an epoch, so that the final
+    picture holds every point. It updates one output in place: in JupyterLab it moves; run headless
+    (papermill, nbval, GitHub's viewer) the last picture remains. Pass `epochs` to fix the x axis to
+    the whole run, so the reader sees how far along it is.
     """
 
     def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971,
-                 epochs: int = None, min_seconds: float = 0.5, dpi: int = 80):
+                 epochs: int = None, min_seconds: float = 1.0, dpi: int = 80):
         import time
 
         from IPython.display import display
@@ -64,10 +66,11 @@ class LiveCurves:
         self.dl4j_accuracy = dl4j_accuracy
         self.losses, self.loss_x, self._window = [], [], []
         self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), dpi=dpi)
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8 if title else 0.88, wspace=0.22)
         if title:
             self.fig.suptitle(title)
         plt.close(self.fig)  # shown through the display handle below, not again at the end of the cell
-        self._last_draw = float("-inf")
+        self._next_draw = float("-inf")  # clock time before which on_step does not redraw
         self.draw(None)
         self.handle = display(self.fig, display_id=True)
 
@@ -78,7 +81,7 @@ class LiveCurves:
             self.losses.append(sum(self._window) / self.every)
             self.loss_x.append(history.steps / self.steps_per_epoch)
             self._window.clear()
-            if self._clock() - self._last_draw >= self.min_seconds:
+            if self._clock() >= self._next_draw:
                 self.update(history)
 
     def on_epoch(self, history):
@@ -87,24 +90,27 @@ class LiveCurves:
 
     def update(self, history):
         """Redraw and push the new picture to the notebook."""
+        start = self._clock()
         self.draw(history)
         self.handle.update(self.fig)
-        self._last_draw = self._clock()
+        now = self._clock()
+        self._next_draw = now + max(self.min_seconds, 4 * (now - start))
 
     def draw(self, history):
         """Redraw both panels from what was recorded so far (`history` None: empty axes)."""
-        xmax = self.epochs or max([1, *self.loss_x, *(range(1, len(history.test_accuracy) + 1) if history else [])])
+        accs = [100 * a for a in history.test_accuracy] if history is not None else []
+        xmax = self.epochs or max([1, len(accs), *self.loss_x])
         self.loss_ax.clear()
         self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
         if history is not None and history.train_loss:
-            self.loss_ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, "o", color="tab:blue",
-                              markersize=4, label="mean of the epoch")
+            # an epoch's mean loss belongs to its middle, not its end
+            self.loss_ax.plot([i - 0.5 for i in range(1, len(history.train_loss) + 1)], history.train_loss, "o",
+                              color="tab:blue", markersize=4, label="mean of each epoch")
         self.loss_ax.set(xlabel="epoch", ylabel="train loss (cross-entropy)", title="Loss (lower is better)", xlim=(0, xmax))
         self.acc_ax.clear()
-        accs = [100 * a for a in history.test_accuracy] if history is not None else []
         self.acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", markersize=4, color="tab:orange", label="this run")
         if accs:
-            self.acc_ax.annotate(f"{accs[-1]:.2f}%", (len(accs), accs[-1]), textcoords="offset points", xytext=(0, 7),
+            self.acc_ax.annotate(f"{accs[-1]:.2f}%", (len(accs), accs[-1]), textcoords="offset points", xytext=(0, -15),
                                  ha="center", fontsize=9, color="tab:orange")
         if self.dl4j_accuracy:
             self.acc_ax.axhline(100 * self.dl4j_accuracy, color="gray", linestyle="--", linewidth=1,
@@ -112,9 +118,8 @@ class LiveCurves:
         self.acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy (higher is better)", xlim=(0, xmax + 0.5))
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(alpha=0.3)
-            if ax.get_lines() and any(not line.get_label().startswith("_") for line in ax.get_lines()):
+            if any(not line.get_label().startswith("_") for line in ax.get_lines()):
                 ax.legend(loc="upper right" if ax is self.loss_ax else "lower right", fontsize=8)
-        self.fig.tight_layout()
 
 
 def plot_confusion(confusion, *, ax=None, title="Confusion matrix"):

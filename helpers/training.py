@@ -107,7 +107,8 @@ def fit(
     except StopTraining as e:
         history.stopped = str(e) or "stopped by a callback"
     except KeyboardInterrupt:
-        history.stopped = f"interrupted after {history.epochs_done} full epochs ({history.steps} steps)"
+        done = history.epochs_done
+        history.stopped = f"interrupted after {done} full epoch{'' if done == 1 else 's'} ({history.steps} steps)"
     finally:
         ctrl_c.release()
         bar.close()

@@ -197,7 +197,7 @@ class PeakMemory:
         self.peak = max(self.peak, self.sample())
 
 
-def run_through_server(lab: JupyterLab, notebook: str, *, cell_timeout: float = 600) -> list:
+def run_through_server(lab: JupyterLab, notebook: str, *, cell_timeout: float = 1800) -> list:
     """Execute `notebook`'s code cells in a kernel the server starts for it, as JupyterLab would; return errors.
 
     The kernel is started through the sessions API (its working folder is the notebook's), then

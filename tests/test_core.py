@@ -45,7 +45,7 @@ def train_run(data, config: Config, test=None, callbacks=()):
 def run_cli(module, *args, root, cwd):
     """Run `python -m module args` with MNIST at `root`; return the CompletedProcess (text)."""
     env = {**os.environ, "MNIST_ROOT": str(root), "PYTHONUNBUFFERED": "1"}
-    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=900)
+    return subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=1800)
 
 
 def printed_accuracy(stdout: str) -> float:

@@ -19,27 +19,35 @@ IDS = list(EXERCISES)
 # A typical wrong answer to each exercise (code run in the notebook's variables), and a piece of the
 # hint it must get: the check should say what is wrong, not only that it is.
 WRONG = {
-    "01.1": ("fives = 60_000 // 10", "balanced"),
-    "01.2": ("grid = train.images[0].reshape(28, 28).T", "rows and columns swapped"),
-    "01.3": ("background = (train.images == 0).float().mean().item() * 100", "percentage"),
+    "01.1": ("lazy_accuracy = 0.1", "blind guess"),
+    "01.2": ("most_ink = 1", "least"),
+    "01.3": ("height, width = 14, 20", "swapped"),
     "02.1": ("fast = Config(lr=0.1)", "momentum"),
-    "02.2": ("steps = (config.train_images // config.batch_size) * config.epochs", "rounded down"),
-    "03.1": ("params_500 = 784 * 500 + 500 * 10", "bias"),
-    "03.2": ("def my_softmax(scores):\n    return torch.exp(scores) / torch.exp(scores).sum(dim=0)", "row"),
-    "03.3": ("xavier_std = 2 / (784 + 1000)", "variance"),
+    "02.2": ("diverged_lr = 0.9", "still settles"),
+    "02.3": ("l2_factor = (1 - quick.lr * quick.l2 / (1 - quick.momentum)) ** 47", "l2 = 0.1"),
+    "03.1": ("def my_softmax(scores):\n    return torch.exp(scores) / torch.exp(scores).sum(dim=0)", "row"),
+    "03.2": ("deeper = nn.Sequential(nn.Linear(784, 256), nn.Linear(256, 128), nn.Linear(128, 10))", "ReLU"),
+    "03.3": ("params_500 = 784 * 500 + 500 * 10", "bias"),
     "04.1": (
         "def train_step(model, optimizer, images, labels):\n"
-        "    loss = loss_fn(model(images), labels)\n"
+        "    loss = torch.nn.functional.cross_entropy(model(images), labels)\n"
         "    loss.backward()\n"
         "    optimizer.step()\n"
         "    return loss",
         "zero_grad",
     ),
-    "04.2": ("pixel_mean, pixel_std = test.images.mean().item(), test.images.std().item()", "test set"),
-    "04.3": ("best_epoch = history.test_accuracy.index(max(history.test_accuracy))", "index"),
+    "04.2": ("best_epoch = history.test_accuracy.index(max(history.test_accuracy))", "index"),
+    "04.3": ("train_accuracy = (predict(model, test.images) == test.labels).float().mean().item()", "not the test set"),
     "05.1": ("precision_3 = (evaluation.confusion[3, 3] / evaluation.confusion[3].sum()).item()", "recall"),
     "05.2": ("mistake = (9, 4)", "wrong way round"),
     "05.3": ("wrong = evaluation.confusion.trace().item()", "got right"),
+    "06.1": (
+        "pg.run(lr=0.1, momentum=0.9, epochs=1, train_fraction=0.05)\n"
+        "pg.run(lr=0.15, momentum=0.9, epochs=1, train_fraction=0.05)\n"
+        "edge = (0.1, 0.15)",
+        "still learns",
+    ),
+    "06.2": ("fast_run = pg.run(lr=0.006, momentum=0.9, l2=1e-4, epochs=1, train_fraction=0.25)", "larger"),
 }
 
 
@@ -48,7 +56,12 @@ def context(mnist):
     """What the notebooks have in scope when their exercises come: data, config, helpers, results."""
     import math
 
-    from helpers.model import count_parameters, loss_fn, mlp
+    from torch import nn
+
+    from helpers.data import subset
+    from helpers.model import count_parameters, loss_fn, mlp, sgd
+    from helpers.playground import Playground
+    from helpers.training import fit, predict
 
     train, test = mnist
     # A confusion matrix with known mistakes: 40 fours called 9, 25 threes called 5, 10 sevens called 2.
@@ -56,18 +69,30 @@ def context(mnist):
     for actual, predicted, n in [(4, 9, 40), (3, 5, 25), (7, 2, 10), (5, 3, 3)]:
         predictions[(test.labels == actual).nonzero().flatten()[:n]] = predicted
     history = History(train_loss=[0.5, 0.3, 0.2, 0.15], test_accuracy=[0.95, 0.962, 0.9721, 0.9705], epochs_done=4)
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = mlp(784, 100, 10)  # a briefly trained model: its train and test accuracies differ
+        g = torch.Generator().manual_seed(0)
+        fit(model, sgd(model, lr=0.1, momentum=0.9, l2=0), subset(train, 0.05, generator=g), epochs=1, batch_size=128,
+            generator=g, progress=False)
     return dict(
-        torch=torch, math=math, Config=Config, config=Config(), train=train, test=test, mlp=mlp,
-        count_parameters=count_parameters, loss_fn=loss_fn, model=mlp(784, 1000, 10), history=history,
-        evaluation=evaluate(test.labels, predictions),
+        torch=torch, math=math, nn=nn, Config=Config, config=Config(),
+        quick=Config().replace(train_fraction=0.1, epochs=1, seed=123), train=train, test=test,
+        train_counts=torch.bincount(train.labels, minlength=10), mlp=mlp, count_parameters=count_parameters,
+        loss_fn=loss_fn, predict=predict, model=model, history=history, evaluation=evaluate(test.labels, predictions),
+        pg=Playground(train, test, config=Config()),
     )
 
 
-def run(ex, code: str, context: dict):
-    """Run `code` then the exercise's check line in a copy of `context`; return the Verdicts it produced."""
+def run(ex, code: str, context: dict, *, then: str = ""):
+    """Run `code`, then `then` (a check line), in a copy of `context`; return the one Verdict produced."""
     seen = []
     namespace = dict(context, check=lambda *a, **k: seen.append(verdict(*a, **k)))
     exec(code, namespace)
+    rng = torch.get_rng_state()
+    exec(then, namespace)
+    if then:
+        assert torch.equal(torch.get_rng_state(), rng), "a check must leave torch's random numbers as they were"
     assert len(seen) == 1, f"{ex.id}: the code should call check once"
     return seen[0]
 
@@ -102,17 +127,15 @@ def test_each_notebook_has_two_to_four_exercises(notebook):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_check_accepts_the_solution(exercise_id, context):
     ex = EXERCISES[exercise_id]
-    rng = torch.get_rng_state()
-    result = run(ex, ex.solution + "\n" + check_line(ex), context)
+    result = run(ex, ex.solution, context, then=check_line(ex))
     assert result.status == "right", result.message
-    assert torch.equal(torch.get_rng_state(), rng), "a check must leave torch's random numbers as they were"
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_check_rejects_a_typical_wrong_answer_with_a_hint(exercise_id, context):
     ex = EXERCISES[exercise_id]
     code, hint = WRONG[exercise_id]
-    result = run(ex, code + "\n" + check_line(ex), context)
+    result = run(ex, code, context, then=check_line(ex))
     assert result.status == "wrong"
     assert hint.lower() in result.message.lower(), result.message
     for line in ex.solution.splitlines():  # a hint must not hand out the solution
@@ -138,20 +161,20 @@ def test_odd_answers_get_a_message_not_an_exception(answer):
 
 
 def test_a_one_element_tensor_counts_as_a_number(mnist):
-    train, _ = mnist
-    assert verdict("01.1", (train.labels == 5).sum()).right
+    _, test = mnist
+    assert verdict("01.1", (test.labels == 1).float().mean()).right  # a tensor, not .item()
 
 
 def test_an_error_in_the_learners_function_is_reported_not_raised():
     def my_softmax(scores):
         return scores.exp() / undefined_name  # noqa: F821 - the mistake under test
 
-    result = verdict("03.2", my_softmax)
+    result = verdict("03.1", my_softmax)
     assert result.status == "wrong" and "NameError" in result.message
 
 
 def test_softmax_without_the_max_trick_is_right_with_a_bonus_note():
-    result = verdict("03.2", lambda s: torch.exp(s) / torch.exp(s).sum(dim=1, keepdim=True))
+    result = verdict("03.1", lambda s: torch.exp(s) / torch.exp(s).sum(dim=1, keepdim=True))
     assert result.right and "overflow" in result.message
 
 
@@ -235,3 +258,37 @@ def test_executed_notebook_leaves_exercises_open_and_shows_no_solution(name):
             code_part = line.split("#")[0].strip()
             if len(code_part) > 25:
                 assert code_part not in shown, f"{ex.id}'s solution appears in an output"
+
+
+@pytest.mark.browser
+def test_solution_is_collapsed_in_jupyterlab_until_opened(tmp_path):
+    """In JupyterLab a solution shows as one folded line; two clicks (unfold, then ▶) reveal the code."""
+    from playwright.sync_api import sync_playwright
+
+    from browser_support import CHROMIUM_ARGS, JupyterLab, copy_notebooks, open_notebook, require_chromium
+
+    chromium = require_chromium()
+    path = next((p for p in PATHS if exercises_of(p.stem)), None)
+    if path is None:
+        pytest.skip("no notebook has exercises yet")
+    ex = exercises_of(path.stem)[0]
+    code = ex.solution.splitlines()[0].split("#")[0].strip()  # the solution's first line of code
+    root = tmp_path / "root"
+    copy_notebooks(path.parent, root)
+    with JupyterLab(root, tmp_path / "home") as lab, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            open_notebook(page, lab, f"notebooks/{path.name}", workspace="exercises")
+            page.locator(".jp-Cell", has_text=f"Try it {ex.id}").first.scroll_into_view_if_needed()
+            folded = page.locator(".jp-InputPlaceholder", has_text=f"Solution {ex.id}")
+            folded.wait_for()
+            assert not page.get_by_text(code).is_visible(), "the solution's code shows before it is asked for"
+            folded.click()  # unfold the cell: the <details> summary appears, still closed
+            summary = page.locator("summary", has_text=f"Solution {ex.id}")
+            summary.wait_for()
+            assert not page.get_by_text(code).is_visible(), "the <details> should still hide the code"
+            summary.click()
+            page.get_by_text(code).first.wait_for(state="visible")
+        finally:
+            browser.close()

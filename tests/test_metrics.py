@@ -222,3 +222,61 @@ def test_scores_are_turned_into_predictions_by_argmax():
 def test_bad_input_is_refused_with_a_clear_message(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         evaluate(y_true, y_pred)
+
+
+# ---------------------------------------------------------------- python -m helpers.evaluate
+
+
+def run_cli(*args, mnist_root):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "MNIST_ROOT": str(mnist_root)}
+    return subprocess.run([sys.executable, "-m", "helpers.evaluate", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, env=env)
+
+
+def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
+    from helpers.checkpoint import save_checkpoint
+    from helpers.config import Config
+    from helpers.data import subset
+    from helpers.model import mlp, sgd
+    from helpers.training import fit, predict
+
+    train, test = mnist
+    config = Config(train_fraction=0.1, epochs=1)
+    torch.manual_seed(config.seed)
+    shuffle = torch.Generator().manual_seed(config.seed)
+    model = mlp(config.num_inputs, config.hidden, config.output_num)
+    fit(model, sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2),
+        subset(train, config.train_fraction, generator=shuffle), epochs=config.epochs, batch_size=config.batch_size,
+        generator=shuffle, progress=False)
+    path = save_checkpoint(tmp_path / "quick.pt", model, config)
+
+    result = run_cli(path, "--per-class", mnist_root=mnist_root)
+    assert result.returncode == 0, result.stderr
+    ref = sklearn_reference(test.labels, predict(model, test.images))
+    lines = result.stdout.splitlines()
+    for label, key in [("Accuracy:", "accuracy"), ("Precision:", "precision"), ("Recall:", "recall"), ("F1 Score:", "f1")]:
+        assert f" {label:<17}{ref[key]:.4f}" in lines, (label, ref[key], result.stdout)
+    assert "========================Evaluation Metrics========================" in lines
+    assert "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times" in lines
+    # the matrix printed is sklearn's confusion matrix, row by row
+    for digit, row in enumerate(ref["confusion"].tolist()):
+        assert any(re.fullmatch(r"\s*" + r"\s+".join(map(str, row)) + rf" \| {digit} = {digit}", line) for line in lines), digit
+    # --per-class: one row per digit with sklearn's precision and recall
+    for digit in range(10):
+        assert any(re.fullmatch(rf"\s+{digit}\s+{ref['class_precision'][digit]:.4f}\s+{ref['class_recall'][digit]:.4f}\s+.*", line)
+                   for line in lines), digit
+
+
+def test_cli_refuses_a_missing_or_foreign_file_in_one_line(mnist_root, tmp_path):
+    missing = run_cli(tmp_path / "nope.pt", mnist_root=mnist_root)
+    assert missing.returncode == 1 and "no such checkpoint file" in missing.stderr
+    foreign = tmp_path / "notes.pt"
+    foreign.write_text("not a checkpoint")
+    refused = run_cli(foreign, mnist_root=mnist_root)
+    assert refused.returncode == 1 and "python -m helpers.evaluate: error:" in refused.stderr
+    for result in (missing, refused):
+        assert "Traceback" not in result.stderr and result.stdout == ""

@@ -6,8 +6,10 @@ import pytest
 import torch
 
 from helpers.config import Config
-from helpers.playground import L2_CHOICES, SLIDERS, Playground, RunTable
-from helpers.training import accuracy
+from helpers.data import subset
+from helpers.model import mlp, sgd
+from helpers.playground import L2_CHOICES, LR_CHOICES, SHARE_CHOICES, SLIDERS, DivergenceGuard, Playground, RunTable
+from helpers.training import accuracy, fit
 from nbrun import errors_in, executed, images_in, text_of
 
 QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
@@ -23,7 +25,7 @@ def pg(mnist):
 
 
 def test_a_click_with_given_settings_joins_the_history(pg, mnist):
-    settings = dict(lr=0.05, momentum=0.5, l2=1e-3, epochs=2, train_fraction=0.1)
+    settings = dict(lr=0.06, momentum=0.5, l2=1e-3, epochs=2, train_fraction=0.1)
     for name, value in settings.items():
         pg.sliders[name].value = value
     pg.train_button.click()  # what a person's click does
@@ -40,7 +42,7 @@ def test_a_click_with_given_settings_joins_the_history(pg, mnist):
     epochs = [x for x, _ in run.accuracy_points]
     assert epochs == sorted(epochs) and epochs[-1] == 2.0
     html = pg.table_html.value
-    assert "#1" in html and "0.05" in html and "done" in html and f"{run.accuracy:.2%}" in html
+    assert "#1" in html and "0.06" in html and "done" in html and f"{run.accuracy:.2%}" in html
     assert bytes(pg.plot.value[:4]) == b"\x89PNG"  # the curves as a picture
     assert not pg.train_button.disabled and pg.stop_button.disabled  # ready for the next click
 
@@ -103,6 +105,28 @@ def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
     assert tiny_lr.status == "diverged" and "too small" in tiny_lr.message and "larger" in tiny_lr.message
 
 
+def test_the_guard_works_as_a_plain_fit_callback(mnist):
+    train, test = mnist
+    config = Config(lr=5.0, train_fraction=0.1)
+    torch.manual_seed(config.seed)
+    model = mlp()
+    guard = DivergenceGuard(config)
+    history = fit(model, sgd(model, lr=5.0, momentum=0.9, l2=1e-4), subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
+                  test, epochs=1, batch_size=128, callbacks=[guard], progress=False)
+    assert history.stopped == guard.verdict and guard.verdict.startswith("Diverged") and history.steps <= 5
+
+
+def test_settings_a_run_cannot_use_are_refused_in_words(mnist):
+    train, test = mnist
+    pg = Playground(train, test, config=Config(batch_size=1000))
+    with pytest.raises(ValueError, match=r"batch_size = 1000 is larger than the training set in use \(600 images"):
+        pg.run(train_fraction=0.01)  # scripted: refused before any slider moves
+    pg.sliders["train_fraction"].value = 0.01  # by hand: the click says why it cannot train
+    pg.train_button.click()
+    assert pg.runs == [] and "Cannot train with these settings" in pg.status.value and "600 images" in pg.status.value
+    assert not pg.train_button.disabled
+
+
 def test_without_the_guard_a_failing_run_goes_on(mnist):
     train, test = mnist
     pg = Playground(train, test, guard=False)
@@ -142,18 +166,19 @@ def test_a_click_while_a_run_trains_starts_nothing(pg):
 
 def test_every_slider_position_is_a_valid_config(pg):
     """The sliders cannot produce a value Config would refuse: their ends lie inside Config's ranges."""
-    lr = pg.sliders["lr"]
     ends = {
-        "lr": (lr.base ** lr.min, lr.base ** lr.max),
+        "lr": (min(LR_CHOICES), max(LR_CHOICES)),
         "momentum": (pg.sliders["momentum"].min, pg.sliders["momentum"].max),
         "l2": (min(L2_CHOICES), max(L2_CHOICES)),
         "epochs": (pg.sliders["epochs"].min, pg.sliders["epochs"].max),
-        "train_fraction": (pg.sliders["train_fraction"].min, pg.sliders["train_fraction"].max),
+        "train_fraction": (min(SHARE_CHOICES), max(SHARE_CHOICES)),
     }
     for name, (low, high) in ends.items():
         for value in (low, high):
             Config().replace(**{name: value})  # raises if out of range
-    assert ends["lr"][0] == pytest.approx(1e-4) and ends["lr"][1] == pytest.approx(10)
+    assert ends["lr"] == (1e-4, 10.0) and {0.006, 0.1, 1.0} <= set(LR_CHOICES)  # DL4J's value is a stop, exactly
+    assert [v for _, v in pg.sliders["lr"].options] == list(LR_CHOICES)
+    assert pg.sliders["train_fraction"].options[0] == ("1%", 0.01) and pg.sliders["train_fraction"].options[-1] == ("100%", 1.0)
     assert Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size  # a full batch at the smallest share
     assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][0] == "0 (off)"
 
@@ -166,7 +191,8 @@ def test_scripted_values_are_checked_with_clear_messages(pg):
     with pytest.raises(TypeError, match="no slider batch_size; the sliders are: lr, momentum"):
         pg.run(batch_size=64)
     assert pg.runs == []  # nothing started
-    run = pg.run(l2=5e-4, **QUICK)  # a value between the slider's stops gets a stop of its own
+    run = pg.run(lr=0.05, l2=5e-4, **QUICK)  # a value between the slider's stops gets a stop of its own
+    assert run.config.lr == 0.05 and pg.sliders["lr"].value == 0.05 and ("0.05", 0.05) in pg.sliders["lr"].options
     assert run.config.l2 == 5e-4 and pg.sliders["l2"].value == 5e-4
 
 

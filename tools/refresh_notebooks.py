@@ -1,7 +1,7 @@
 """Re-run the notebooks and commit-clean them: `python tools/refresh_notebooks.py [NAME ...]`.
 
 Each notebook is executed top to bottom with papermill in a fresh kernel, with its real defaults,
-then cleaned: execution counts, papermill and kernel metadata and widget state are stripped, so a
+then cleaned: execution counts renumbered 1, 2, 3..., papermill and kernel metadata and widget state stripped, so a
 diff shows only what changed in the lesson and its results. Needs MNIST (see README).
 """
 
@@ -18,11 +18,16 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 def clean(nb: dict) -> dict:
     """The notebook without execution noise: counts, timings, papermill/widget metadata."""
     nb["metadata"] = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+    count = 0
     for cell in nb["cells"]:
         meta = cell.get("metadata", {})
         cell["metadata"] = {k: v for k, v in meta.items() if k in ("tags", "jupyter", "editable", "deletable")}
         if cell["cell_type"] == "code":
-            cell["execution_count"] = None
+            # Counts as a fresh top-to-bottom run gives them (1, 2, 3, ...), whatever order the cells
+            # really ran in: the same on every refresh, so no noise in a diff. They are not removed,
+            # because nbval refuses a cell with outputs but no count ("Unrun reference cell has outputs").
+            count += 1
+            cell["execution_count"] = count
             for out in cell.get("outputs", []):
                 if "execution_count" in out:
                     out["execution_count"] = None

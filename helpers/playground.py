@@ -76,7 +76,7 @@ class Run:
     def __str__(self):
         c = self.config
         head = (
-            f"Run #{self.number}: lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}, {c.epochs} epochs "
+            f"Run #{self.number}: lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}, {c.epochs} epoch{'s' if c.epochs > 1 else ''} "
             f"on {c.train_fraction:.0%} of the training set ({c.train_images:,} images)"
         )
         if self.status == "running":
@@ -388,8 +388,8 @@ class Playground:
     def _repr_mimebundle_(self, **kwargs):
         bundle = self.widget._repr_mimebundle_(**kwargs)  # the live widget in Jupyter
         bundle["text/plain"] = (
-            "Hyperparameter playground: its sliders, buttons and live curves need a running Jupyter kernel. "
-            "Without one, the cells below drive it from code and show its runs as plain pictures and tables."
+            "Hyperparameter playground: its sliders, buttons and live curves need a running Jupyter kernel; "
+            "a static copy of the notebook shows its runs as plain pictures and tables instead."
         )
         return bundle
 

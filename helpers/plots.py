@@ -66,9 +66,8 @@ class LiveCurves:
         self.dl4j_accuracy = dl4j_accuracy
         self.losses, self.loss_x, self._window = [], [], []
         self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), dpi=dpi)
-        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8 if title else 0.88, wspace=0.22)
-        if title:
-            self.fig.suptitle(title)
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.22)
+        self.title = title
         plt.close(self.fig)  # shown through the display handle below, not again at the end of the cell
         self._next_draw = float("-inf")  # clock time before which on_step does not redraw
         self.draw(None)
@@ -100,6 +99,13 @@ class LiveCurves:
         """Redraw both panels from what was recorded so far (`history` None: empty axes)."""
         accs = [100 * a for a in history.test_accuracy] if history is not None else []
         xmax = self.epochs or max([1, len(accs), *self.loss_x])
+        # where training is, in words: the picture left behind in a saved notebook says how far it got
+        steps = history.steps if history is not None else 0
+        total = f"/{self.epochs}" if self.epochs else ""
+        where = f"epoch {history.epochs_done if history is not None else 0}{total} done, {steps:,} steps"
+        if history is not None and history.stopped:
+            where += f" (stopped: {history.stopped})"
+        self.fig.suptitle(f"{self.title} · {where}" if self.title else where)
         self.loss_ax.clear()
         self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
         if history is not None and history.train_loss:
@@ -155,26 +161,29 @@ def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
     probabilities = torch.as_tensor(probabilities).detach().cpu()
     n = len(images)
     rows = -(-n // ncols)
-    fig, axes = plt.subplots(2 * rows, ncols, figsize=(ncols * size, rows * size * 1.9), dpi=80, squeeze=False,
-                             gridspec_kw={"height_ratios": [1.3, 0.8] * rows})
-    for k in range(rows * ncols):
-        img_ax, bar_ax = axes[2 * (k // ncols), k % ncols], axes[2 * (k // ncols) + 1, k % ncols]
-        img_ax.axis("off")
-        if k >= n:
-            bar_ax.axis("off")
-            continue
-        true, p = int(labels[k]), probabilities[k]
-        guess = int(p.argmax())
-        img_ax.imshow(images[k], cmap="gray_r")
-        img_ax.set_title(f"true {true}, said {guess}\n({p[guess]:.0%} sure)", fontsize=8,
-                         color="black" if guess == true else "tab:red")
-        colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
-        bar_ax.bar(range(len(p)), p, color=colours)
-        bar_ax.set(ylim=(0, 1), xticks=range(len(p)), yticks=[])
-        bar_ax.tick_params(axis="x", labelsize=6, length=0)
-        for side in ("top", "right", "left"):
-            bar_ax.spines[side].set_visible(False)
-    fig.tight_layout(h_pad=0.2)
+    fig = plt.figure(figsize=(ncols * size, rows * size * 2.0), dpi=80)
+    for r, row_fig in enumerate(fig.subfigures(rows, 1, squeeze=False).flat):
+        # one sub-figure per row of digits: images on top, their probabilities just below
+        axes = row_fig.subplots(2, ncols, squeeze=False, gridspec_kw={"height_ratios": [1.4, 0.7], "hspace": 0.08,
+                                                                       "wspace": 0.2, "top": 0.8, "bottom": 0.08,
+                                                                       "left": 0.02, "right": 0.98})
+        for col in range(ncols):
+            k, img_ax, bar_ax = r * ncols + col, axes[0, col], axes[1, col]
+            img_ax.axis("off")
+            if k >= n:
+                bar_ax.axis("off")
+                continue
+            true, p = int(labels[k]), probabilities[k]
+            guess = int(p.argmax())
+            img_ax.imshow(images[k], cmap="gray_r")
+            img_ax.set_title(f"true {true}, said {guess}\n({p[guess]:.0%} sure)", fontsize=8,
+                             color="black" if guess == true else "tab:red")
+            colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
+            bar_ax.bar(range(len(p)), p, color=colours)
+            bar_ax.set(ylim=(0, 1), xticks=range(len(p)), yticks=[])
+            bar_ax.tick_params(axis="x", labelsize=6, length=0, pad=1)
+            for side in ("top", "right", "left"):
+                bar_ax.spines[side].set_visible(False)
     return fig
 
 

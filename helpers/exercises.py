@@ -849,132 +849,153 @@ def _train_accuracy(answer, given):
 # 05 · Evaluating
 # ==================================================================================================
 
-@exercise(
-    "05.1",
-    title="Precision by hand",
-    task="""
-From the confusion matrix alone (rows = actual digit, columns = predicted digit), compute the
-**precision of digit 3**: of all the test images the model *called* a 3, the share that really
-are 3s. Then compare with the report.
-""",
-    starter="""
-precision_3 = ...  # your answer: a share between 0 and 1
-
-check("05.1", precision_3, confusion=evaluation.confusion)
-""",
-    solution="""
-called_3 = evaluation.confusion[:, 3]  # column 3: every image predicted as 3, by actual digit
-precision_3 = (called_3[3] / called_3.sum()).item()  # the right ones / all predicted as 3
-""",
-    why="""
-Precision looks down a **column**: everything the model predicted as 3, of which the diagonal
-entry was right. Recall looks along a **row**: every real 3, of which the diagonal entry was
-found. A model that rarely says "3" can have high precision and low recall at once.
-""",
-    hint="Everything the model predicted as 3 is in column 3: `confusion[:, 3]`. Which entry of it was right?",
-)
-def _precision(answer, given):
-    confusion = _confusion(given, 'check("05.1", precision_3, confusion=evaluation.confusion)')
-    p = _number(answer)
-    tp, predicted, actual = confusion[3, 3].item(), confusion[:, 3].sum().item(), confusion[3].sum().item()
-    truth = tp / predicted if predicted else math.nan
-    if math.isnan(truth):
-        raise NotYet("this model never predicted a 3, so its precision for 3 is undefined (0/0).")
-    if abs(p - truth) < 1e-4:
-        return f"precision(3) = {tp} / {predicted} = {truth:.4f}, as in the report."
-    if abs(p / 100 - truth) < 1e-4:
-        raise NotYet("that is a percentage; give a share between 0 and 1.")
-    if actual and abs(p - tp / actual) < 1e-4:
-        raise NotYet("that is the recall of 3 (along row 3, the real 3s). Precision divides by column 3: everything *called* 3.")
-    raise NotYet("divide the correct 3s (the diagonal entry) by everything predicted as 3 (column 3's sum).")
-
-
-@exercise(
-    "05.2",
-    title="The most common mistake",
-    task="""
-Which mistake does the model make most often? Find the largest entry of the confusion matrix
-**off** the diagonal and give it as `(actual, predicted)`: e.g. `(4, 9)` would mean "a 4 called a 9".
-""",
-    starter="""
-mistake = ...  # your answer: (actual digit, predicted digit)
-
-check("05.2", mistake, confusion=evaluation.confusion)
-""",
-    solution="""
-errors = evaluation.confusion.clone()
-errors.fill_diagonal_(0)  # the diagonal holds the right answers: leave them out
-row, col = divmod(errors.argmax().item(), 10)  # argmax counts through the flattened 10x10 matrix
-mistake = (row, col)
-""",
-    why="""
-Blank out the diagonal and what remains are the mistakes; the largest of them is the most common
-confusion. The row is the digit the image really shows, the column what the model said. The top
-confusions are usually pairs a person can also mix up on a bad day: 4 and 9, 7 and 2, 5 and 3.
-""",
-    hint="Copy the matrix, set its diagonal to 0 (`fill_diagonal_(0)`), then find where the largest number is. Row = actual.",
-)
-def _mistake(answer, given):
-    confusion = _confusion(given, 'check("05.2", mistake, confusion=evaluation.confusion)')
-    if isinstance(answer, torch.Tensor):
-        answer = answer.tolist()
-    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise NotYet("give two digits, as a pair: `mistake = (actual, predicted)`.")
-    actual, predicted = (_whole_number(a, "each digit") for a in answer)
-    if not (0 <= actual <= 9 and 0 <= predicted <= 9):
-        raise NotYet("both numbers should be digits, 0 to 9: (row, column) of the matrix, not a count.")
-    errors = confusion.clone()
-    errors.fill_diagonal_(0)
-    biggest = errors.max().item()
-    if actual == predicted:
-        raise NotYet("that is on the diagonal: the images the model got right. Leave the diagonal out.")
-    if errors[actual, predicted] == biggest:
-        return f"{biggest} images of a {actual} were called a {predicted}, more than any other mistake."
-    if errors[predicted, actual] == biggest:
-        raise NotYet("right pair, wrong way round: the row is the actual digit, the column the prediction.")
-    raise NotYet(f"{errors[actual, predicted]} images of a {actual} were called a {predicted}; one mistake is more common.")
-
-
-@exercise(
-    "05.3",
-    title="How many wrong?",
-    task="""
-How many of the 10,000 test images did the model get **wrong**? Count them from the confusion
-matrix: where in the matrix are the right answers?
-""",
-    starter="""
-wrong = ...  # your answer: a whole number
-
-check("05.3", wrong, confusion=evaluation.confusion)
-""",
-    solution="""
-wrong = (evaluation.confusion.sum() - evaluation.confusion.trace()).item()  # all minus the diagonal
-""",
-    why="""
-The diagonal holds every image classified right, so everything else is a mistake: all 10,000 minus
-the diagonal's sum (the *trace*). That number over 10,000 is the error rate, 1 − accuracy: at 97.2%
-accuracy, about 280 images.
-""",
-    hint="The right answers are on the diagonal (`.trace()` sums it). Everything else in the matrix is a mistake.",
-)
-def _wrong(answer, given):
-    confusion = _confusion(given, 'check("05.3", wrong, confusion=evaluation.confusion)')
-    n = _whole_number(answer)
-    total, right = confusion.sum().item(), confusion.trace().item()
-    if n == total - right:
-        return f"{total - right} of {total:,} wrong: an error rate of {(total - right) / total:.2%}, accuracy {right / total:.2%}."
-    if n == right:
-        raise NotYet("that is how many it got right (the diagonal); the question asks for the wrong ones.")
-    raise NotYet("add up everything off the diagonal: the total minus the trace.")
-
-
 def _confusion(given, how) -> torch.Tensor:
-    confusion = _given(given, "confusion", how)
-    confusion = torch.as_tensor(confusion)
+    confusion = torch.as_tensor(_given(given, "confusion", how))
     if confusion.shape != (10, 10):
         raise NotYet(f"`confusion` should be the 10x10 confusion matrix; this one has shape {list(confusion.shape)}.")
     return confusion.long().cpu()
 
+
+@exercise(
+    "05.1",
+    title="Precision and recall of 3",
+    task="""
+Do for the digit **3** what the cell above did for 9: from the confusion matrix alone
+(`report.confusion`, rows = true digit, columns = the network's answer), compute the
+**precision** and the **recall** of 3. The table further down lets you compare.
+""",
+    starter="""
+precision_3 = ...  # your answer: a share between 0 and 1
+recall_3 = ...  # your answer: a share between 0 and 1
+
+check("05.1", (precision_3, recall_3), confusion=report.confusion)
+""",
+    solution="""
+tp_3 = report.confusion[3, 3].item()  # 3s called 3: the diagonal
+precision_3 = tp_3 / report.confusion[:, 3].sum().item()  # column 3: every image the network called 3
+recall_3 = tp_3 / report.confusion[3, :].sum().item()  # row 3: every image that really is a 3
+""",
+    why="""
+Precision looks down a **column**: everything the network called 3, of which the diagonal entry
+was right. Recall looks along a **row**: every real 3, of which the diagonal entry was found. The
+same diagonal count is divided by two different totals, which is why the two numbers differ: a
+network that rarely says "3" can have high precision and low recall at once.
+""",
+    hint="Both share the diagonal entry `confusion[3, 3]`. Precision divides it by column 3's sum, recall by row 3's sum.",
+)
+def _precision_recall(answer, given):
+    confusion = _confusion(given, 'check("05.1", (precision_3, recall_3), confusion=report.confusion)')
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise NotYet("give two numbers, as in `check(\"05.1\", (precision_3, recall_3), ...)`.")
+    p, r = _number(answer[0], "precision_3"), _number(answer[1], "recall_3")
+    tp, called, actual = confusion[3, 3].item(), confusion[:, 3].sum().item(), confusion[3].sum().item()
+    if not called or not actual:
+        raise NotYet("this model never predicted a 3 (or there are no 3s): precision or recall is 0/0, undefined.")
+    true_p, true_r = tp / called, tp / actual
+    p_ok, r_ok = abs(p - true_p) < 1e-4, abs(r - true_r) < 1e-4
+    if p_ok and r_ok:
+        return f"precision {tp} / {called} = {true_p:.4f}, recall {tp} / {actual} = {true_r:.4f}, as in the table below."
+    if abs(p - true_r) < 1e-4 and abs(r - true_p) < 1e-4:
+        raise NotYet("precision and recall are swapped. Precision divides by column 3 (everything *called* 3), recall by row 3 (every real 3).")
+    if abs(p / 100 - true_p) < 1e-4 or abs(r / 100 - true_r) < 1e-4:
+        raise NotYet("those are percentages; give shares between 0 and 1.")
+    if p_ok:
+        raise NotYet("the precision is right; recall divides the same diagonal count by row 3's sum, the real 3s.")
+    if r_ok:
+        raise NotYet("the recall is right; precision divides the same diagonal count by column 3's sum, everything called 3.")
+    raise NotYet("start from the diagonal entry `confusion[3, 3]`, the 3s called 3.")
+
+
+@exercise(
+    "05.2",
+    title="Weighted recall",
+    task="""
+The report's recall is a plain (macro) mean: every digit counts the same. Instead, weight each
+digit's recall by how many test images it has (`report.confusion.sum(dim=1)`, the row sums) and
+take that average. Which other number of the report do you get, and why?
+""",
+    starter="""
+weighted_recall = ...  # your answer: a number between 0 and 1
+
+check("05.2", weighted_recall, confusion=report.confusion)
+""",
+    solution="""
+support = report.confusion.sum(dim=1)  # [10]: test images of each digit
+weighted_recall = ((report.class_recall * support).sum() / support.sum()).item()
+""",
+    why="""
+It is exactly the accuracy. Each digit's recall is its right answers divided by its number of
+images, so weighting it by that number gives back the right answers; summed over the digits and
+divided by all images, that is accuracy. So the weighted average hides a weak rare digit just as
+accuracy does, while the macro average lets every digit count the same: that is why DL4J (and
+most reports) prefer it for per-class metrics.
+""",
+    hint="`report.class_recall` holds the ten recalls; multiply each by its digit's image count, sum, and divide by all 10,000 images.",
+)
+def _weighted_recall(answer, given):
+    confusion = _confusion(given, 'check("05.2", weighted_recall, confusion=report.confusion)')
+    value = _number(answer)
+    support = confusion.sum(dim=1).double()
+    recall = confusion.diag().double() / support
+    truth = ((recall * support).sum() / support.sum()).item()
+    macro = recall.mean().item()
+    if abs(value - macro) < 1e-7 and abs(macro - truth) > 1e-7:
+        raise NotYet("that is the plain mean, the report's macro recall; weight each digit by its number of test images.")
+    if abs(value - truth) < 1e-6:
+        return f"{truth:.4f}, the report's accuracy: weighting each recall by its images gives back right answers / all images."
+    if abs(value / 100 - truth) < 1e-4:
+        raise NotYet("that is a percentage; give a share between 0 and 1.")
+    raise NotYet("multiply each digit's recall by its image count (the row sums), add them up, then divide by the total.")
+
+
+@exercise(
+    "05.3",
+    title="Choose a threshold",
+    task="""
+Say a wrong "9" is very costly: you want **precision of at least 0.99** when flagging 9s, and
+as much recall as that allows. Which is the **lowest** threshold in `thresholds` that reaches
+precision 0.99? (The curves above and the lists `precisions` and `recalls` hold what you need.)
+""",
+    starter="""
+strict_threshold = ...  # your answer: one of the values in `thresholds`
+
+check("05.3", strict_threshold, score=score, sick=sick)
+""",
+    solution="""
+strict_threshold = next(t.item() for t, p in zip(thresholds, precisions) if p >= 0.99)  # the first one precise enough
+""",
+    why="""
+Precision rises with the threshold, so the first threshold that reaches 0.99 is the one that
+keeps the most recall: any higher one would miss more 9s for no gain. With the reference model it
+is 0.80: the network then finds about 91% of the 9s, against about 95% at its usual decision,
+the most probable digit. That is the trade-off in numbers: four points of recall buy the
+extra precision.
+""",
+    hint="Go through `thresholds` and `precisions` together (`zip`) and stop at the first precision of at least 0.99.",
+)
+def _threshold(answer, given):
+    how = 'check("05.3", strict_threshold, score=score, sick=sick)'
+    score, sick = torch.as_tensor(_given(given, "score", how)), torch.as_tensor(_given(given, "sick", how)).bool()
+    t = _number(answer)
+    if not 0 < t < 1:
+        raise NotYet("a threshold on a probability lies between 0 and 1; give one of the values in `thresholds`.")
+
+    def precision_recall(threshold):
+        flagged = score >= threshold
+        caught = (flagged & sick).sum().item()
+        return caught / max(1, flagged.sum().item()), caught / max(1, sick.sum().item())
+
+    grid = torch.linspace(0.01, 0.99, 99)
+    good = [g.item() for g in grid if precision_recall(g.item())[0] >= 0.99]
+    if not good:
+        raise NotYet("no threshold in `thresholds` reaches precision 0.99 with this model: a better-trained one does (notebook 04).")
+    lowest = good[0]
+    p, r = precision_recall(t)
+    if p < 0.99:
+        raise NotYet(f"at {t:g} precision is {p:.4f}, below 0.99: raise the threshold.")
+    if t <= lowest + 1e-6:
+        return f"at {lowest:.2f} precision is {p:.4f} and recall {r:.4f}: the most 9s you can find while staying 99% precise."
+    raise NotYet(f"{t:g} reaches the precision, but a lower threshold does too and finds more 9s (recall {r:.4f} here): find the lowest.")
 
 # ==================================================================================================
 # 06 · The playground
@@ -1086,3 +1107,100 @@ def _fast_run(answer, given):
     if c.lr <= 0.01:
         raise NotYet(f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {answer.steps} steps. Try larger.")
     raise NotYet(f"{answer.accuracy:.1%} with lr {c.lr:g}, momentum {c.momentum:g}: close? Try neighbouring learning rates, and keep momentum.")
+
+
+# ==================================================================================================
+# 07 · Next steps
+# ==================================================================================================
+
+@exercise(
+    "07.1",
+    title="Weights of a convolution",
+    task="""
+How many parameters does the CNN's **second** convolutional layer, `nn.Conv2d(8, 16,
+kernel_size=5)`, have? Each of its 16 filters is 5 × 5 pixels over **all 8 channels** the first
+layer produced, and each filter has one bias. Work it out, then compare with the printed total.
+""",
+    starter="""
+conv2_params = ...  # your answer: a whole number
+
+check("07.1", conv2_params, model=small_cnn)
+""",
+    solution="""
+conv2_params = 16 * (8 * 5 * 5) + 16  # 16 filters of 8 x 5 x 5 weights, plus 16 biases
+""",
+    why="""
+16 × 8 × 5 × 5 + 16 = 3,216. A filter looks at a 5 × 5 patch in every one of the 8 input
+channels at once, so it has 200 weights, not 25. Even so the whole CNN has about 11,000
+parameters, some 70 times fewer than the reference MLP: each filter is reused at every position of
+the image instead of having its own weight per pixel.
+""",
+    hint="One filter = 8 channels × 5 × 5 weights. There are 16 filters, and each has a bias.",
+)
+def _conv_params(answer, given):
+    from torch import nn
+
+    model = _given(given, "model", 'check("07.1", conv2_params, model=small_cnn)')
+    if callable(model) and not isinstance(model, nn.Module):  # the function that builds the CNN
+        with torch.random.fork_rng(devices=[]):
+            model = model()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)] if isinstance(model, nn.Module) else []
+    if len(convs) < 2:
+        raise NotYet("pass the function that builds the CNN: `model=small_cnn`.")
+    conv = convs[1]
+    n = _whole_number(answer)
+    truth = sum(p.numel() for p in conv.parameters())
+    k = conv.kernel_size[0] * conv.kernel_size[1]
+    if n == truth:
+        return f"{conv.out_channels} × {conv.in_channels} × {k} + {conv.out_channels} = {truth:,}: each filter sees all {conv.in_channels} channels."
+    if n == conv.out_channels * k + conv.out_channels:
+        raise NotYet(f"each filter covers all {conv.in_channels} input channels, not just one: {conv.in_channels} × 5 × 5 weights per filter.")
+    if n == truth - conv.out_channels:
+        raise NotYet("you counted the weights; add one bias per filter.")
+    raise NotYet("weights per filter (input channels × 5 × 5) times the number of filters, plus one bias per filter.")
+
+
+@exercise(
+    "07.2",
+    title="Train the deeper MLP",
+    task="""
+Train the deeper MLP of section 1 on the same quick budget as the two networks above (same seed,
+optimizer settings, batch order and epochs; `fit` takes any model) and give its final **test
+accuracy**. How does it compare with the reference MLP and the CNN?
+""",
+    starter="""
+deeper_accuracy = ...  # your answer: a share between 0 and 1
+
+check("07.2", deeper_accuracy, model=deeper, test=test)
+""",
+    solution="""
+torch.manual_seed(config.seed)
+deeper = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+batch_order = torch.Generator().manual_seed(config.seed)
+deeper_history = fit(deeper, sgd(deeper, lr=config.lr, momentum=config.momentum, l2=config.l2), train, test,
+                     epochs=config.epochs, batch_size=config.batch_size, generator=batch_order)
+deeper_accuracy = deeper_history.test_accuracy[-1]
+""",
+    why="""
+`fit` does not care which network it trains: any `nn.Module` that maps [B, 784] images to [B, 10]
+scores will do. On this short budget the deeper MLP ends near the reference MLP, and both stay
+behind the CNN: more layers of the same kind do not teach the network that pixels have
+neighbours. Comparisons like this one, same data, same budget, one change, are how you find out
+which idea is worth its cost.
+""",
+    hint="The loop of the comparison cell does it for two models; do the same for `deeper`: seed, optimizer with `sgd`, then `fit`.",
+)
+def _deeper_accuracy(answer, given):
+    from helpers.training import accuracy
+
+    how = 'check("07.2", deeper_accuracy, model=deeper, test=test)'
+    model, test = _given(given, "model", how), _given(given, "test", how)
+    share = _number(answer)
+    truth = accuracy(model, test)
+    if truth < 0.2:
+        raise NotYet(f"`deeper` reads only {truth:.0%} of the test digits right: it has not been trained yet. Train it with `fit` first.")
+    if abs(share - truth) < 1e-4:
+        return f"the deeper MLP reads {truth:.2%} of the test digits right. Compare with the table above."
+    if abs(share / 100 - truth) < 1e-4:
+        raise NotYet("that is a percentage; give a share between 0 and 1.")
+    raise NotYet("that is not what `deeper` scores now; give its last test accuracy (`history.test_accuracy[-1]` of its run).")

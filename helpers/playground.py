@@ -317,16 +317,16 @@ class Playground:
         if unknown:
             raise TypeError(f"Playground has no slider {', '.join(unknown)}; the sliders are: {', '.join(SLIDERS)}.")
         self.config.replace(**{**self.settings(), **settings})  # Config's checks and messages first
-        for name, value in settings.items():
+        for name in ("momentum", "epochs"):  # the sliders without stops: their ends are the limits
+            slider = self.sliders[name]
+            if name in settings and not slider.min <= settings[name] <= slider.max:
+                raise ValueError(f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.training.fit for that run.")
+        for name, value in settings.items():  # all checked: now move them
             slider = self.sliders[name]
             if name in ("lr", "l2", "train_fraction"):
                 stops = [v for _, v in slider.options]
                 if value not in stops:  # a value from a script: give the slider a stop there
                     slider.options = _stops(stops + [value], percent=name == "train_fraction")
-            else:
-                low, high = slider.min, slider.max
-                if not low <= value <= high:
-                    raise ValueError(f"Playground: {name} = {value!r} is beyond its slider ({low:g} to {high:g}); use helpers.training.fit for that run.")
             slider.value = value
 
     def run(self, *, block: bool = True, **settings) -> Run:

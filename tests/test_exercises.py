@@ -38,9 +38,10 @@ WRONG = {
     ),
     "04.2": ("best_epoch = history.test_accuracy.index(max(history.test_accuracy))", "index"),
     "04.3": ("train_accuracy = (predict(model, test.images) == test.labels).float().mean().item()", "not the test set"),
-    "05.1": ("precision_3 = (evaluation.confusion[3, 3] / evaluation.confusion[3].sum()).item()", "recall"),
-    "05.2": ("mistake = (9, 4)", "wrong way round"),
-    "05.3": ("wrong = evaluation.confusion.trace().item()", "got right"),
+    "05.1": ("precision_3, recall_3 = (report.confusion[3, 3] / report.confusion[3].sum()).item(), "
+             "(report.confusion[3, 3] / report.confusion[:, 3].sum()).item()", "swapped"),
+    "05.2": ("weighted_recall = report.class_recall.mean().item()", "plain mean"),
+    "05.3": ("strict_threshold = 0.99", "lower threshold"),
     "06.1": (
         "pg.run(lr=0.1, momentum=0.9, epochs=1, train_fraction=0.05)\n"
         "pg.run(lr=0.15, momentum=0.9, epochs=1, train_fraction=0.05)\n"
@@ -48,6 +49,8 @@ WRONG = {
         "still learns",
     ),
     "06.2": ("fast_run = pg.run(lr=0.006, momentum=0.9, l2=1e-4, epochs=1, train_fraction=0.25)", "larger"),
+    "07.1": ("conv2_params = 16 * 5 * 5 + 16", "all 8"),
+    "07.2": ("deeper_accuracy = 0.95", "not been trained"),
 }
 
 
@@ -68,6 +71,12 @@ def context(mnist):
     predictions = test.labels.clone()
     for actual, predicted, n in [(4, 9, 40), (3, 5, 25), (7, 2, 10), (5, 3, 3)]:
         predictions[(test.labels == actual).nonzero().flatten()[:n]] = predicted
+    # The network's probability of 9: high for most 9s, lower for the other digits, overlapping a little.
+    g = torch.Generator().manual_seed(0)
+    sick = test.labels == 9
+    score = torch.where(sick, 0.3 + 0.7 * torch.rand(len(test), generator=g), 0.9 * torch.rand(len(test), generator=g))
+    thresholds = torch.linspace(0.01, 0.99, 99)
+    precisions = [((score >= t) & sick).sum().item() / max(1, (score >= t).sum().item()) for t in thresholds]
     history = History(train_loss=[0.5, 0.3, 0.2, 0.15], test_accuracy=[0.95, 0.962, 0.9721, 0.9705], epochs_done=4)
     with torch.random.fork_rng():
         torch.manual_seed(0)
@@ -75,13 +84,41 @@ def context(mnist):
         g = torch.Generator().manual_seed(0)
         fit(model, sgd(model, lr=0.1, momentum=0.9, l2=0), subset(train, 0.05, generator=g), epochs=1, batch_size=128,
             generator=g, progress=False)
+        deeper = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    def small_cnn():  # notebook 07's CNN
+        return nn.Sequential(
+            nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 8, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
+        )
+
     return dict(
         torch=torch, math=math, nn=nn, Config=Config, config=Config(),
         quick=Config().replace(train_fraction=0.1, epochs=1, seed=123), train=train, test=test,
         train_counts=torch.bincount(train.labels, minlength=10), mlp=mlp, count_parameters=count_parameters,
-        loss_fn=loss_fn, predict=predict, model=model, history=history, evaluation=evaluate(test.labels, predictions),
-        pg=Playground(train, test, config=Config()),
+        loss_fn=loss_fn, predict=predict, fit=fit, sgd=sgd, model=model, history=history,
+        report=evaluate(test.labels, predictions), score=score, sick=sick, thresholds=thresholds, precisions=precisions,
+        pg=Playground(train, test, config=Config()), small_cnn=small_cnn, deeper=deeper,
     )
+
+
+# Notebook 07 trains on a quick budget of its own: its config and training subset.
+NOTEBOOK_07 = dict(config=Config(train_fraction=0.05, epochs=1, seed=123))
+
+
+@pytest.fixture
+def context_of(context):
+    """The context for one exercise: the shared one, with notebook 07's quick budget where it applies."""
+    from helpers.data import subset
+
+    def make(ex):
+        if ex.notebook != "07":
+            return context
+        config = NOTEBOOK_07["config"]
+        train = subset(context["train"], config.train_fraction, generator=torch.Generator().manual_seed(config.seed))
+        return dict(context, config=config, train=train)
+
+    return make
 
 
 def run(ex, code: str, context: dict, *, then: str = ""):
@@ -125,17 +162,17 @@ def test_each_notebook_has_two_to_four_exercises(notebook):
 # --- every check: solution right, typical mistake wrong with its hint, open answer gentle --------
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_check_accepts_the_solution(exercise_id, context):
+def test_check_accepts_the_solution(exercise_id, context_of):
     ex = EXERCISES[exercise_id]
-    result = run(ex, ex.solution, context, then=check_line(ex))
+    result = run(ex, ex.solution, context_of(ex), then=check_line(ex))
     assert result.status == "right", result.message
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
-def test_check_rejects_a_typical_wrong_answer_with_a_hint(exercise_id, context):
+def test_check_rejects_a_typical_wrong_answer_with_a_hint(exercise_id, context_of):
     ex = EXERCISES[exercise_id]
     code, hint = WRONG[exercise_id]
-    result = run(ex, code, context, then=check_line(ex))
+    result = run(ex, code, context_of(ex), then=check_line(ex))
     assert result.status == "wrong"
     assert hint.lower() in result.message.lower(), result.message
     for line in ex.solution.splitlines():  # a hint must not hand out the solution
@@ -179,8 +216,8 @@ def test_softmax_without_the_max_trick_is_right_with_a_bonus_note():
 
 
 def test_a_check_that_needs_an_object_says_how_to_pass_it():
-    result = verdict("05.1", 0.97)
-    assert result.status == "wrong" and "confusion=evaluation.confusion" in result.message
+    result = verdict("05.1", (0.97, 0.98))
+    assert result.status == "wrong" and "confusion=report.confusion" in result.message
 
 
 def test_unknown_exercise_is_a_clear_error():

@@ -187,7 +187,8 @@ def test_scripted_values_are_checked_with_clear_messages(pg):
     with pytest.raises(ValueError, match=r"lr = 20.*0 < lr <= 10"):
         pg.run(lr=20.0)  # Config's own check
     with pytest.raises(ValueError, match=r"epochs = 200 is beyond its slider \(1 to 50\)"):
-        pg.run(epochs=200)
+        pg.run(lr=0.1, epochs=200)
+    assert pg.settings()["lr"] == 0.006  # a refused call moves no slider
     with pytest.raises(TypeError, match="no slider batch_size; the sliders are: lr, momentum"):
         pg.run(batch_size=64)
     assert pg.runs == []  # nothing started

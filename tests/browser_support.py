@@ -197,23 +197,29 @@ class PeakMemory:
         self.peak = max(self.peak, self.sample())
 
 
-def run_through_server(lab: JupyterLab, notebook: str, *, cell_timeout: float = 1800) -> list:
+def run_through_server(lab: JupyterLab, notebook: str, *, parameters: dict | None = None, cell_timeout: float = 1800) -> list:
     """Execute `notebook`'s code cells in a kernel the server starts for it, as JupyterLab would; return errors.
 
     The kernel is started through the sessions API (its working folder is the notebook's), then
-    driven over the kernel protocol. Returns "ename: evalue" of the first
-    failing cell (execution stops there), or [] when every cell ran.
+    driven over the kernel protocol. `parameters` are assigned right after the cell tagged
+    `parameters`, as papermill does. Returns "ename: evalue" of the first failing cell (execution
+    stops there), or [] when every cell ran.
     """
     from jupyter_client import BlockingKernelClient
 
+    sources = []
+    for cell in json.loads((lab.root / notebook).read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            sources.append("".join(cell["source"]))
+            if parameters and "parameters" in cell.get("metadata", {}).get("tags", []):
+                sources.append("\n".join(f"{name} = {value!r}" for name, value in parameters.items()))
     session = lab.api("POST", "api/sessions", {"path": notebook, "name": Path(notebook).name, "type": "notebook", "kernel": {"name": "python3"}})
     client = BlockingKernelClient(connection_file=str(Path(lab.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{session['kernel']['id']}.json"))
     client.load_connection_file()
     client.start_channels()
     try:
         client.wait_for_ready(timeout=120)
-        cells = [c for c in json.loads((lab.root / notebook).read_text())["cells"] if c["cell_type"] == "code"]
-        for source in ("".join(c["source"]) for c in cells):
+        for source in sources:
             reply = client.execute_interactive(source, timeout=cell_timeout, output_hook=lambda msg: None)
             if reply["content"]["status"] != "ok":
                 return [f"{reply['content'].get('ename')}: {reply['content'].get('evalue')}"]

@@ -3,6 +3,7 @@ right hint, is gentle when unanswered; the notebooks hold 2-4 of them with hidde
 
 import json
 import re
+import sys
 
 import pytest
 import torch
@@ -279,6 +280,18 @@ def test_notebook_solutions_are_hidden_and_match_the_registry(path):
         text = _source(solution)
         assert text.lstrip().startswith("<details>") and text.rstrip().endswith("</details>"), "folded on GitHub too"
         assert ex.solution in text, f"{ex.id}: the notebook's solution differs from helpers/exercises.py (run workshop/sync_exercises.py)"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=NAMES)
+def test_notebook_exercises_are_in_sync_with_the_registry(path):
+    """workshop/sync_exercises.py would change nothing: the cells are what the registry says."""
+    sys.path.insert(0, str(ROOT / "workshop"))
+    from sync_exercises import sync
+
+    nb = json.loads(path.read_text())
+    before = json.dumps(nb)
+    sync(nb)
+    assert json.dumps(nb) == before, f"run `python workshop/sync_exercises.py {path.stem}`, then refresh the notebook"
 
 
 @pytest.mark.parametrize("name", NAMES)

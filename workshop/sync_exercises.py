@@ -106,10 +106,11 @@ def sync(nb: dict) -> list:
         fresh = cells(get(exercise_id))
         for offset, new in zip((-1, 0, 1), fresh):
             old = nb["cells"][answer + offset]
-            if "".join(old["source"]) != "".join(new["source"]) or old["metadata"] != new["metadata"]:
-                old["source"], old["metadata"] = new["source"], new["metadata"]
+            if "".join(old["source"]) != "".join(new["source"]):
+                old["source"] = new["source"]
                 if old["cell_type"] == "code":
-                    old["outputs"] = []
+                    old["outputs"] = []  # stale: re-run the notebook (tools/refresh_notebooks.py)
+            old["metadata"].update(new["metadata"])  # keeps what Jupyter added (tags), sets source_hidden
     return found
 
 

@@ -28,6 +28,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync",
 ]
 KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once the kernel has started and is waiting
+BINDER_MEMORY = 2 * 10**9  # mybinder.org's memory limit per session, "2 GB" (2 GiB would be more: test the stricter)
+# No "fetch Jupyter news?" toast over the page: it would cover the cells.
+QUIET = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
 
 
 def require_chromium() -> Path:
@@ -50,11 +53,13 @@ def free_port() -> int:
 class JupyterLab:
     """`jupyter lab` serving `root` on 127.0.0.1 with a random token, in folders of its own under `home`.
 
+    `settings` are the user's JupyterLab settings, as {"@scope/package:plugin": {setting: value}}.
+
     Use as a context manager: the server and its kernels are stopped by process id on exit, pass or fail.
     """
 
-    def __init__(self, root: Path, home: Path, *, env: dict | None = None):
-        self.root, self.home = Path(root), Path(home)
+    def __init__(self, root: Path, home: Path, *, settings: dict = QUIET, env: dict | None = None):
+        self.root, self.home, self.settings = Path(root), Path(home), settings
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.log_path = self.home / "jupyterlab.log"
         self.env = dict(os.environ if env is None else env)
@@ -66,10 +71,11 @@ class JupyterLab:
         folders = {name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces")}
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        # No "get Jupyter news?" toast over the page: it would cover the cells.
-        notify = folders["settings"] / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
-        notify.parent.mkdir(parents=True, exist_ok=True)
-        notify.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
+        for plugin, values in self.settings.items():  # {"@scope/package:plugin": {setting: value}}, as in overrides.json
+            package, name = plugin.split(":")
+            path = folders["settings"] / package / f"{name}.jupyterlab-settings"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(values))
         self.env.update(
             JUPYTER_CONFIG_DIR=str(folders["config"]), JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
             IPYTHONDIR=str(folders["ipython"]), JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),

@@ -13,12 +13,11 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from browser_support import JupyterLab, PeakMemory, copy_notebooks, run_through_server
+from browser_support import BINDER_MEMORY, JupyterLab, PeakMemory, copy_notebooks, run_through_server
 from nbrun import NOTEBOOKS, OUT, ROOT
 
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-BINDER_MEMORY = 2 * 10**9  # mybinder.org's limit per session, "2 GB" (2 GiB is more: test the stricter)
 
 
 def requirement_lines(path: Path) -> list:

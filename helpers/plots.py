@@ -175,7 +175,7 @@ def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
                 continue
             true, p = int(labels[k]), probabilities[k]
             guess = int(p.argmax())
-            img_ax.imshow(images[k], cmap="gray_r")
+            img_ax.imshow(images[k], cmap="gray_r", interpolation="nearest")
             img_ax.set_title(f"true {true}, said {guess}\n({p[guess]:.0%} sure)", fontsize=8,
                              color="black" if guess == true else "tab:red")
             colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
@@ -200,7 +200,7 @@ def show_weights(weights, titles=None, *, ncols=10, size=1.1):
         ax.axis("off")
         if i < n:
             limit = float(weights[i].abs().max()) or 1.0
-            ax.imshow(weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit)
+            ax.imshow(weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")  # one square per pixel
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
     fig.tight_layout()

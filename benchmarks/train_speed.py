@@ -19,7 +19,6 @@ The last line is: epoch_s=<a> limit_s=<b> vs_limit=<a/b> dataloader_s=<c> speedu
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -29,7 +28,7 @@ import torch
 
 from helpers.cli import describe_machine
 from helpers.config import Config
-from helpers.data import load_mnist
+from helpers.data import data_root, load_mnist
 from helpers.model import loss_fn, mlp, sgd
 from helpers.training import default_device, fit
 
@@ -158,8 +157,7 @@ def main(argv=None):
     optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2)
     generator = torch.Generator().manual_seed(config.seed)
 
-    root = str(args.data_root or os.environ.get("MNIST_ROOT") or "data")
-    dataset = datasets.MNIST(root, train=True, transform=transforms.ToTensor(), download=False)
+    dataset = datasets.MNIST(data_root(args.data_root), train=True, transform=transforms.ToTensor(), download=False)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True)
     torch.manual_seed(config.seed)
     dl_model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)

@@ -45,16 +45,17 @@ class LiveCurves:
 
     The loss is plotted against epochs (fractions of an epoch between test points), averaged over
     the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Drawing
-    costs time the training could use, so redraws are spaced out: at least `min_seconds` apart and
-    at least 4 times as long as the last redraw took (drawing then takes at most a fifth of the
-    time, even on a slow or busy machine), and always at the end of an epoch, so that the final
-    picture holds every point. It updates one output in place: in JupyterLab it moves; run headless
+    costs time the training could use, and every picture sent to the notebook is a message, so
+    redraws are spaced out: at most `redraws_per_epoch` during an epoch, at least `min_seconds`
+    apart and at least 4 times as long as the last redraw took (drawing then takes at most a fifth
+    of the time, even on a slow or busy machine); and always at the end of an epoch, so that the
+    final picture holds every point. It updates one output in place: in JupyterLab it moves; run headless
     (papermill, nbval, GitHub's viewer) the last picture remains. Pass `epochs` to fix the x axis to
     the whole run, so the reader sees how far along it is.
     """
 
     def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971,
-                 epochs: int = None, min_seconds: float = 1.0, dpi: int = 80):
+                 epochs: int = None, min_seconds: float = 1.0, redraws_per_epoch: int = 5, dpi: int = 80):
         import time
 
         from IPython.display import display
@@ -70,6 +71,8 @@ class LiveCurves:
         self.title = title
         plt.close(self.fig)  # shown through the display handle below, not again at the end of the cell
         self._next_draw = float("-inf")  # clock time before which on_step does not redraw
+        self._min_steps = max(every, steps_per_epoch // max(1, redraws_per_epoch))  # steps between redraws
+        self._drawn_at_step = 0
         self.draw(None)
         self.handle = display(self.fig, display_id=True)
 
@@ -80,7 +83,7 @@ class LiveCurves:
             self.losses.append(sum(self._window) / self.every)
             self.loss_x.append(history.steps / self.steps_per_epoch)
             self._window.clear()
-            if self._clock() >= self._next_draw:
+            if history.steps - self._drawn_at_step >= self._min_steps and self._clock() >= self._next_draw:
                 self.update(history)
 
     def on_epoch(self, history):
@@ -91,9 +94,11 @@ class LiveCurves:
         """Redraw and push the new picture to the notebook."""
         start = self._clock()
         self.draw(history)
-        self.handle.update(self.fig)
+        if self.handle is not None:  # None outside IPython: then only the figure is kept up to date
+            self.handle.update(self.fig)
         now = self._clock()
         self._next_draw = now + max(self.min_seconds, 4 * (now - start))
+        self._drawn_at_step = history.steps
 
     def draw(self, history):
         """Redraw both panels from what was recorded so far (`history` None: empty axes)."""

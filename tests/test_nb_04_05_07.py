@@ -174,7 +174,7 @@ def test_05_explains_the_trade_off_with_a_medical_test(nb05):
     assert caught == sorted(caught, reverse=True) and false_alarms == sorted(false_alarms, reverse=True)
 
 
-def test_05_trains_the_model_itself_when_04_has_not_run(nb04):
+def test_05_trains_the_model_itself_when_04_has_not_run():
     # a plain file name (no "/"): nbrun names the executed copy after the parameters
     quick = executed("05_evaluating", checkpoint_path="missing.pt", epochs=1, train_fraction=0.1)
     assert not errors_in(quick)
@@ -214,3 +214,34 @@ def test_executed_notebooks_print_no_local_paths(nb04, nb05, nb07):
     for nb in (nb04, nb05, nb07):
         assert not re.search(r"(/root/|/home/|/tmp/|/work/)", text_of(nb))
 
+
+
+def test_04_live_curves_redraw_a_few_times_per_epoch_and_keep_every_point():
+    """The live figure of notebook 04: bounded redraws (each is a message to the notebook), a complete last picture."""
+    import matplotlib
+    import torch
+
+    from helpers.data import Digits
+    from helpers.model import mlp, sgd
+    from helpers.plots import LiveCurves
+    from helpers.training import fit
+
+    matplotlib.use("agg")
+    pushed = []
+
+    class Handle:  # stands in for IPython's display handle
+        def update(self, fig):
+            pushed.append([len(line.get_xdata()) for line in fig.axes[0].get_lines() + fig.axes[1].get_lines()])
+
+    g = torch.Generator().manual_seed(0)
+    data = Digits(torch.rand(6000, 784, generator=g), torch.randint(0, 10, (6000,), generator=g))
+    model = mlp(784, 20, 10)
+    live = LiveCurves(47, every=5, epochs=3, min_seconds=0, redraws_per_epoch=4)
+    live.handle = Handle()
+    history = fit(model, sgd(model, lr=0.01, momentum=0.9, l2=0.0), data, data, epochs=3, batch_size=128,
+                  generator=g, callbacks=[live], progress=False)
+    assert history.epochs_done == 3
+    assert 3 <= len(pushed) <= 3 * (4 + 1), len(pushed)  # at most 4 redraws during each epoch, plus its end
+    # the last picture: 28 loss points (141 steps / 5), 3 epoch means, 3 accuracy points and the DL4J line
+    assert pushed[-1] == [28, 3, 3, 2]
+    assert "epoch 3/3 done, 141 steps" in live.fig._suptitle.get_text()

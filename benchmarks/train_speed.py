@@ -138,6 +138,8 @@ def main(argv=None):
     config = Config()  # the reference: DL4J's settings
     device = default_device()
     print(f"Measured on: {describe_machine()}")
+    waiting = {name: os.environ.get(name, "unset") for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    print("OpenMP waiting: " + ", ".join(f"{k}={v}" for k, v in waiting.items()) + " (PASSIVE costs ~40% on an idle machine)")
     print(f"Load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
 
     per_sample = matmul_flops_per_sample(config.num_inputs, config.hidden, config.output_num)

@@ -4,6 +4,7 @@ import argparse
 import platform
 import re
 import sys
+from pathlib import Path
 
 from helpers.config import RANGES, allowed
 
@@ -30,7 +31,7 @@ def typed(name):
             return kind(text)
         except ValueError:
             what = "a whole number" if kind is int else "a number"
-            flag_style = allowed(name).replace("_", "-")  # "1 <= batch-size <= 60000", as the other messages say
+            flag_style = allowed(name).replace("_", "-")  # "1 <= batch-size <= 60,000", as the other messages say
             raise argparse.ArgumentTypeError(f"{text!r} is not {what}; allowed {flag_style}") from None
 
     parse.__name__ = kind.__name__  # what argparse shows in its own messages
@@ -49,8 +50,16 @@ def describe_machine() -> str:
     if torch.cuda.is_available():
         device = f"GPU {torch.cuda.get_device_name()}"
     else:
-        device = f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads"
+        device = f"CPU {_cpu_name()}, {torch.get_num_threads()} threads"
     return f"{device}; torch {torch.__version__}, Python {platform.python_version()}, {platform.system()}"
+
+
+def _cpu_name() -> str:
+    """The CPU's model name where Linux tells it (e.g. 'AMD EPYC'), else the architecture."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []  # Linux only
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    return names[0] if names else platform.processor() or platform.machine()
 
 
 def fail(prog, message, status=1):

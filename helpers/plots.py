@@ -41,17 +41,20 @@ def plot_history(history, *, label=None, axes=None, dl4j_accuracy=0.971):
 
 
 class LiveCurves:
-    """A `fit` callback that redraws loss and test-accuracy curves while the network trains.
+    """A `fit` callback that draws a progress bar and the loss and test-accuracy curves while the network trains.
 
     The loss is plotted against epochs (fractions of an epoch between test points), averaged over
-    the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Drawing
-    costs time the training could use, and every picture sent to the notebook is a message, so
-    redraws are spaced out: at most `redraws_per_epoch` during an epoch, at least `min_seconds`
-    apart and at least 4 times as long as the last redraw took (drawing then takes at most a fifth
-    of the time, even on a slow or busy machine); and always at the end of an epoch, so that the
-    final picture holds every point. It updates one output in place: in JupyterLab it moves; run headless
-    (papermill, nbval, GitHub's viewer) the last picture remains. Pass `epochs` to fix the x axis to
-    the whole run, so the reader sees how far along it is.
+    the last `every` steps so the curve is readable; test accuracy gets a point per epoch. Above
+    them, a progress bar counts the steps (with `epochs` given) and the time elapsed and left.
+
+    Drawing costs time the training could use, and every picture sent to the notebook is a message
+    (a run headless under nbval or papermill fails when a cell sends thousands), so redraws are
+    spaced out: at most `redraws_per_epoch` during an epoch, at least `min_seconds` apart and at
+    least 4 times as long as the last redraw took (drawing then takes at most a fifth of the time,
+    even on a slow or busy machine); and always at the end of an epoch, so that the last picture
+    holds every point. It updates one output in place: in JupyterLab it moves; in a saved notebook
+    (GitHub's viewer, nbval) the last picture remains, saying how far training got. Use it with
+    `fit(..., progress=False)`: it replaces the text progress bar.
     """
 
     def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971,
@@ -64,12 +67,13 @@ class LiveCurves:
             raise ValueError(f"LiveCurves: steps_per_epoch = {steps_per_epoch} and every = {every} must both be >= 1.")
         self._clock = time.perf_counter
         self.steps_per_epoch, self.every, self.epochs, self.min_seconds = steps_per_epoch, every, epochs, min_seconds
-        self.dl4j_accuracy = dl4j_accuracy
+        self.dl4j_accuracy, self.title = dl4j_accuracy, title
         self.losses, self.loss_x, self._window = [], [], []
-        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.5), dpi=dpi)
-        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.15, top=0.8, wspace=0.22)
-        self.title = title
+        self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.9), dpi=dpi)
+        self.fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.74, wspace=0.22)
+        self.bar_ax = self.fig.add_axes((0.07, 0.845, 0.91, 0.05))  # the progress bar, across the top
         plt.close(self.fig)  # shown through the display handle below, not again at the end of the cell
+        self._started = None  # clock time of the first step
         self._next_draw = float("-inf")  # clock time before which on_step does not redraw
         self._min_steps = max(every, steps_per_epoch // max(1, redraws_per_epoch))  # steps between redraws
         self._drawn_at_step = 0
@@ -78,6 +82,8 @@ class LiveCurves:
 
     def on_step(self, history, loss: float):
         """Keep the loss; every `every` steps add a point, and redraw if the last redraw is old enough."""
+        if self._started is None:
+            self._started = self._clock()
         self._window.append(loss)
         if len(self._window) == self.every:
             self.losses.append(sum(self._window) / self.every)
@@ -100,17 +106,33 @@ class LiveCurves:
         self._next_draw = now + max(self.min_seconds, 4 * (now - start))
         self._drawn_at_step = history.steps
 
+    def progress(self, history) -> str:
+        """Where training is, in words, e.g. 'epoch 3/15 done, step 1,407 of 7,035 (20%), 25 s, about 100 s left'."""
+        steps, done = (history.steps, history.epochs_done) if history is not None else (0, 0)
+        total = self.epochs * self.steps_per_epoch if self.epochs else None
+        text = f"epoch {done}/{self.epochs} done" if self.epochs else f"epoch {done} done"
+        text += f", step {steps:,} of {total:,} ({steps / total:.0%})" if total else f", step {steps:,}"
+        if self._started is not None and steps:
+            elapsed = self._clock() - self._started
+            text += f", {elapsed:.0f} s"
+            if total and steps < total:
+                text += f", about {elapsed / steps * (total - steps):.0f} s left"
+        if history is not None and history.stopped:
+            text += f"; stopped: {history.stopped}"
+        return text
+
     def draw(self, history):
-        """Redraw both panels from what was recorded so far (`history` None: empty axes)."""
+        """Redraw the bar and both panels from what was recorded so far (`history` None: empty axes)."""
         accs = [100 * a for a in history.test_accuracy] if history is not None else []
         xmax = self.epochs or max([1, len(accs), *self.loss_x])
-        # where training is, in words: the picture left behind in a saved notebook says how far it got
+        if self.title:
+            self.fig.suptitle(self.title, y=0.985)
         steps = history.steps if history is not None else 0
-        total = f"/{self.epochs}" if self.epochs else ""
-        where = f"epoch {history.epochs_done if history is not None else 0}{total} done, {steps:,} steps"
-        if history is not None and history.stopped:
-            where += f" (stopped: {history.stopped})"
-        self.fig.suptitle(f"{self.title} · {where}" if self.title else where)
+        self.bar_ax.clear()
+        self.bar_ax.set(xlim=(0, 1), ylim=(0, 1), xticks=[], yticks=[])
+        if self.epochs:
+            self.bar_ax.barh(0.5, steps / (self.epochs * self.steps_per_epoch), height=1, color="#a8d5a2")
+        self.bar_ax.text(0.5, 0.45, self.progress(history), ha="center", va="center", fontsize=9)
         self.loss_ax.clear()
         self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
         if history is not None and history.train_loss:

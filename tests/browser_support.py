@@ -268,6 +268,25 @@ def run_all(page, *, timeout: float) -> None:
     page.get_by_text(KERNEL_IDLE).wait_for(timeout=60_000)
 
 
+def settle(page, *, quiet: float = 1.0, timeout: float = 120) -> None:
+    """Wait until the kernel has been idle for `quiet` seconds, e.g. after moving a widget.
+
+    ipywidgets sends slider moves to the kernel throttled, but a button click at once: click too
+    soon after a move and the kernel can run the click with the old value. A reader's pause is enough.
+    """
+    deadline, idle_since = time.monotonic() + timeout, None
+    status = page.get_by_text(KERNEL_IDLE)
+    while time.monotonic() < deadline:
+        if status.count():
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since >= quiet:
+                return
+        else:
+            idle_since = None
+        time.sleep(0.1)
+    raise AssertionError(f"the kernel did not settle (idle for {quiet} s) within {timeout:.0f} s")
+
+
 def prompts(page) -> list:
     """The code cells' prompts, in order, e.g. ['[1]:', '[2]:', '[ ]:']."""
     return page.evaluate(_PROMPTS)

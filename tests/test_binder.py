@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -62,6 +61,14 @@ def test_binder_installs_cpu_only_pytorch():
     for name in ("torch", "torchvision"):
         assert pinned[name].local == "cpu", f"pin {name}==X+cpu: PyPI's Linux wheel pulls in GBs of CUDA libraries"
     assert not [n for n in pinned if n.startswith("nvidia") or "cuda" in n], "no CUDA packages on Binder"
+
+
+def test_binder_start_shortens_openmp_spinning_and_runs_the_command():
+    start = BINDER / "start"
+    assert os.access(start, os.X_OK), "binder/start must be executable"
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    run = subprocess.run([str(start), sys.executable, "-c", "import os; print(os.environ['GOMP_SPINCOUNT'])"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and run.stdout.strip() == "1000", run.stdout + run.stderr
 
 
 def test_binder_python_is_one_the_project_supports():

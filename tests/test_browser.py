@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import expect
 
 from browser_support import (
-    BINDER_MEMORY, CHROMIUM_ARGS, JupyterLab, PeakMemory, copy_notebooks, open_notebook, prompts, require_chromium, run_all, save,
+    BINDER_MEMORY, CHROMIUM_ARGS, JupyterLab, PeakMemory, copy_notebooks, open_notebook, prompts, require_chromium, run_all, save, settle,
 )
 from nbrun import NOTEBOOKS, ROOT, errors_in, notebook_paths
 
@@ -40,7 +40,8 @@ def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("lab")
     copy_notebooks(NOTEBOOKS, root)  # ../checkpoints written by 04 lands inside the copy too
     binder_settings = json.loads((ROOT / "binder" / "overrides.json").read_text())
-    with JupyterLab(root, tmp_path_factory.mktemp("lab-home"), settings=binder_settings) as server:
+    env = {**os.environ, "GOMP_SPINCOUNT": "1000"}  # as binder/start and .ci/run set it
+    with JupyterLab(root, tmp_path_factory.mktemp("lab-home"), settings=binder_settings, env=env) as server:
         yield server
 
 
@@ -105,6 +106,7 @@ def move(controls, label: str, to: str) -> str:
     handle.press("Home")
     for _ in range(100):
         if readout.inner_text().strip() == to:
+            settle(controls.page)  # the kernel has the new value before anything is clicked
             return to
         handle.press("ArrowRight")
     raise AssertionError(f"the {label!r} slider never showed {to!r} (it shows {readout.inner_text()!r})")

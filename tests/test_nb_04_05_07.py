@@ -244,4 +244,4 @@ def test_04_live_curves_redraw_a_few_times_per_epoch_and_keep_every_point():
     assert 3 <= len(pushed) <= 3 * (4 + 1), len(pushed)  # at most 4 redraws during each epoch, plus its end
     # the last picture: 28 loss points (141 steps / 5), 3 epoch means, 3 accuracy points and the DL4J line
     assert pushed[-1] == [28, 3, 3, 2]
-    assert "epoch 3/3 done, 141 steps" in live.fig._suptitle.get_text()
+    assert live.progress(history).startswith("epoch 3/3 done, step 141 of 141 (100%), ")

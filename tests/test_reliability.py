@@ -195,14 +195,14 @@ BAD_FLAGS = [  # argv, what the one error line must name: the flag, the value, t
     (["--momentum", "1"], ["--momentum", "1.0", "0 <= momentum < 1"]),
     (["--momentum", "-0.1"], ["--momentum", "-0.1", "0 <= momentum < 1"]),
     (["--l2", "-1e-4"], ["--l2", "-0.0001", "0 <= l2 <= 1"]),
-    (["--batch-size", "0"], ["--batch-size", "0", "1 <= batch-size <= 60000"]),
-    (["--batch-size", "70000"], ["--batch-size", "70000", "1 <= batch-size <= 60000"]),
-    (["--batch-size", "64.5"], ["--batch-size", "'64.5'", "1 <= batch-size <= 60000"]),
+    (["--batch-size", "0"], ["--batch-size", "0", "1 <= batch-size <= 60,000"]),
+    (["--batch-size", "70000"], ["--batch-size", "70000", "1 <= batch-size <= 60,000"]),
+    (["--batch-size", "64.5"], ["--batch-size", "'64.5'", "1 <= batch-size <= 60,000"]),
     (["--batch-size", "10000", "--train-fraction", "0.1"], ["--batch-size", "10000", "1 to 6000"]),
     (["--quick", "--batch-size", "7000"], ["--batch-size", "7000", "1 to 6000"]),
-    (["--epochs", "0"], ["--epochs", "0", "1 <= epochs <= 1000"]),
-    (["--epochs", "ten"], ["--epochs", "'ten'", "1 <= epochs <= 1000"]),
-    (["--hidden", "0"], ["--hidden", "0", "1 <= hidden <= 10000"]),
+    (["--epochs", "0"], ["--epochs", "0", "1 <= epochs <= 1,000"]),
+    (["--epochs", "ten"], ["--epochs", "'ten'", "1 <= epochs <= 1,000"]),
+    (["--hidden", "0"], ["--hidden", "0", "1 <= hidden <= 10,000"]),
     (["--seed", "-1"], ["--seed", "-1", "0 <= seed"]),
     (["--train-fraction", "0"], ["--train-fraction", "0.0", "0 < train-fraction <= 1"]),
     (["--train-fraction", "1.5"], ["--train-fraction", "1.5", "0 < train-fraction <= 1"]),
@@ -487,7 +487,7 @@ def test_fit_interrupted_mid_epoch_keeps_the_last_finished_step(small):
     model, optimizer, generator = build(seed=5)
     history = fit(model, optimizer, train, test, epochs=3, batch_size=BATCH, generator=generator,
                   callbacks=[InterruptAt(steps)], progress=False)
-    assert history.stopped == "interrupted after 1 full epochs (27 steps)"
+    assert history.stopped == "interrupted after 1 full epoch (27 steps)"
     assert (history.steps, history.epochs_done) == (27, 1)
     assert len(history.train_loss) == len(history.test_accuracy) == len(history.epoch_seconds) == 1
     assert_same_state(model, optimizer, *reference(train, steps, seed=5))

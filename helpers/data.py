@@ -140,7 +140,7 @@ def _unpack_local_gz(root, into: Path) -> list:
 def _not_found(root, why) -> str:
     return (
         f"MNIST is not in {raw_folder(root)} ({why}). Ways out:\n"
-        f"  1. connect to the internet once and run again: torchvision downloads it there (~55 MB);\n"
+        f"  1. connect to the internet once and run again: torchvision downloads it there (~12 MB);\n"
         f"  2. point MNIST_ROOT (or the `root` argument) at a folder that has MNIST/raw/ with the files;\n"
         f"  3. copy the four files {', '.join(FILES)} (or their .gz) into {raw_folder(root)}."
     )

@@ -618,8 +618,8 @@ deeper = nn.Sequential(
 Each `nn.Linear` must take as many inputs as the layer before it gives outputs (784 → 256,
 256 → 128, 128 → 10), and a relu after each hidden layer keeps the two from collapsing into a
 single weighted sum. This network has 235,146 parameters, under a third of DL4J's 795,010, yet
-with two hidden layers it can build features out of features: deeper networks usually beat wider
-ones of the same size.
+with two hidden layers it can build features out of features. Whether that beats one wide layer
+is a question for an experiment, not a rule: notebook 07 tries it.
 """,
     hint="`nn.Sequential(nn.Linear(784, 256), nn.ReLU(), ...)`: five parts in all, and each Linear's input size is the previous one's output size.",
 )
@@ -780,7 +780,10 @@ best_epoch = history.test_accuracy.index(max(history.test_accuracy)) + 1  # inde
 `max` finds the best accuracy and `.index` where it is; the `+ 1` turns a list position (from 0)
 into an epoch number (from 1). With DL4J's settings the best epoch is one of the last: the network
 is still improving slowly when the 15 epochs end. When the best epoch comes early and later ones
-get worse, the network is overfitting, and the checkpoint of the best epoch is the one to keep.
+get worse, the network is overfitting. Choosing that epoch by its *test* accuracy would be
+cheating, though: the test set is the exam, and the exam must not decide the training. The fair way
+sets aside part of the training images as a **validation set**, picks the epoch on it, and only then
+reports the test accuracy once.
 """,
     hint="`max(history.test_accuracy)` is the best accuracy; `.index(...)` says where it is. Lists count from 0, epochs from 1.",
 )

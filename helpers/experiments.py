@@ -154,7 +154,7 @@ class SliderExperiment:
             run = self.run(self.slider.value)
             self.status.value = (
                 f"{self.name} = {self.slider.value:g}: test accuracy {run.accuracy:.1%}, "
-                f"final train loss {run.final_loss:.3f} ({run.seconds:.1f} s). Press Run again to add another."
+                f"mean train loss {run.final_loss:.3f} ({run.seconds:.1f} s). Press Run again to add another."
             )
             with self.out:
                 self.out.clear_output(wait=True)
@@ -169,4 +169,7 @@ class SliderExperiment:
         from IPython.display import display
 
         display(self.figure())
-        display(widgets.VBox([widgets.HBox([self.slider, self.button]), self.status, self.out]))
+        controls = widgets.VBox([widgets.HBox([self.slider, self.button]), self.status, self.out])
+        bundle = controls._repr_mimebundle_()  # the live widget in Jupyter
+        bundle["text/plain"] = f"[a slider for {self.name} and a Run button: they work in a running Jupyter notebook]"
+        display(bundle, raw=True)

@@ -28,15 +28,18 @@ def parse_args(argv=None):
     for flag, (field, help) in FLAGS.items():
         parser.add_argument(flag, type=typed(field), default=getattr(Config(), field), help=help)
     parser.add_argument("--normalize", action="store_true", help="standardise pixels with mean/std (off in DL4J)")
-    parser.add_argument("--quick", action="store_true", help="1 epoch on 10%% of the data: a smoke test in seconds")
+    parser.add_argument("--quick", action="store_true",
+                        help="1 epoch on 10%% of the data, a smoke test in seconds (--epochs, --train-fraction given too win)")
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint of the trained model there")
     parser.add_argument("--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     add_data_flags(parser)
     args = parser.parse_args(argv)
     values = {field: getattr(args, field) for field, _ in FLAGS.values()}
-    if args.quick:
-        values.update(epochs=1, train_fraction=0.1)
+    if args.quick:  # quick settings, except those given on the command line
+        given = {arg.split("=")[0] for arg in (sys.argv[1:] if argv is None else argv)}
+        values.update({field: value for field, flag, value in (("epochs", "--epochs", 1), ("train_fraction", "--train-fraction", 0.1))
+                       if flag not in given})
     try:
         config = Config(**values, normalize=args.normalize)
     except (TypeError, ValueError) as e:

@@ -108,8 +108,8 @@ def nb02():
 
 
 def results(text, field):
-    """{value: (final loss, accuracy)} from the lines "<field> = v: final train loss L, ... test accuracy A%"."""
-    rows = re.findall(rf"^{field} = ([\d.e+-]+) *: final train loss +(\S+?),.*test accuracy +([\d.]+)%$", text, re.M)
+    """{value: (final loss, accuracy)} from the lines "<field> = v: mean train loss L, ... test accuracy A%"."""
+    rows = re.findall(rf"^{field} = ([\d.e+-]+) *: mean train loss +(\S+?),.*test accuracy +([\d.]+)%$", text, re.M)
     return {float(v): (float(loss), float(acc) / 100) for v, loss, acc in rows}
 
 

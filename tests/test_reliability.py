@@ -800,3 +800,13 @@ def test_cli_runs_in_two_processes_give_identical_weights(tmp_path, mnist, mnist
         assert torch.equal(x, y), name
     assert a["history"]["train_loss"] == b["history"]["train_loss"] and a["metrics"] == b["metrics"]
     assert capsys.readouterr().out.count("Epoch ") == 1
+
+
+def test_cli_quick_keeps_the_epochs_and_share_given_beside_it():
+    from helpers.train import parse_args
+
+    assert (parse_args(["--quick"])[0].epochs, parse_args(["--quick"])[0].train_fraction) == (1, 0.1)
+    config = parse_args(["--quick", "--epochs", "3"])[0]
+    assert (config.epochs, config.train_fraction) == (3, 0.1)
+    config = parse_args(["--train-fraction=0.5", "--quick", "--lr", "0.01"])[0]
+    assert (config.epochs, config.train_fraction, config.lr) == (1, 0.5, 0.01)

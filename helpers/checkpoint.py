@@ -125,8 +125,14 @@ def _digest(payload) -> str:
 
 def _read(path: Path, device):
     """torch.load with weights_only=True, every failure turned into one CheckpointError line."""
-    with open(path, "rb") as f:
-        head = f.read(4)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError as e:  # no permission, a folder, a broken disk
+        raise CheckpointError(f"{path} cannot be read ({e.strerror or e}). Check its permissions.") from e
+    if not (head.startswith(b"PK") or head.startswith(b"\x80")):  # neither torch.save's zip nor a pickle
+        what = "it is empty" if not head else "it does not start like one"
+        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({what}). Save it again.")
     try:
         with warnings.catch_warnings():
             # a plain pickle (not torch.save's zip) makes torch warn about its protocol; we refuse it below anyway
@@ -134,14 +140,39 @@ def _read(path: Path, device):
             # weights_only=True: only tensors and plain containers are unpickled, so a crafted file cannot run code
             return torch.load(path, map_location=device, weights_only=True)
     except pickle.UnpicklingError as e:
-        if not (head.startswith(b"PK") or head.startswith(b"\x80")):  # neither torch.save's zip nor a pickle
-            raise CheckpointError(f"{path} is damaged or not a PyTorch file (it does not start like one). Save it again.") from e
         found = re.search(r"GLOBAL ([\w.]+)", str(e))
-        asks = f" (it asks for {found.group(1)})" if found else ""
+        asks = found.group(1) if found else _pickle_asks_for(path)
+        if asks is None:  # no object asked for: the data is garbled, not crafted
+            raise CheckpointError(
+                f"{path} is damaged or not a PyTorch file (its data breaks off or holds instructions no checkpoint has). "
+                "Save it again."
+            ) from e
         raise CheckpointError(
-            f"{path} was refused: it holds Python objects other than tensors and plain data{asks}, which could run "
-            "code when loaded, so it is not a checkpoint of this tutorial. Only load such files from people you trust."
+            f"{path} was refused: it holds Python objects other than tensors and plain data (it asks for "
+            f"{asks}), which could run code when loaded, so it is not a checkpoint of this tutorial. "
+            "Only load such files from people you trust."
         ) from e
     except Exception as e:  # noqa: BLE001 - torch.load on a damaged file raises many kinds (RuntimeError, EOFError, KeyError...)
-        why = str(e).splitlines()[0].split(". ")[0][:200] if str(e) else type(e).__name__  # its first sentence
+        why = str(e).splitlines()[0].split(". ")[0][:200] if str(e) else ""  # its first sentence
+        if len(why) < 12:  # e.g. a bare "105" from the zip reader helps nobody
+            why = f"torch.load failed with {type(e).__name__}" + (f": {why}" if why else "")
         raise CheckpointError(f"{path} is damaged or not a PyTorch file ({why}). Save it again.") from e
+
+
+def _pickle_asks_for(path: Path):
+    """The first object a plain pickle file imports (e.g. 'builtins.open'), read without running anything; None if none or garbled."""
+    import pickletools
+
+    strings = []  # pickle protocol 4 names an object with two strings, then STACK_GLOBAL
+    try:
+        with open(path, "rb") as f:
+            for opcode, arg, _ in pickletools.genops(f):  # only decodes the instructions, never executes them
+                if opcode.name in ("GLOBAL", "INST"):
+                    return arg.replace(" ", ".")
+                if opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    return f"{strings[-2]}.{strings[-1]}"
+                if isinstance(arg, str):
+                    strings.append(arg)
+    except Exception:  # noqa: BLE001 - a garbled pickle makes genops raise many kinds; garbled is the answer
+        return None
+    return None

@@ -61,7 +61,10 @@ def raw_folder(root) -> Path:
 
 def check_file(path) -> None:
     """Raise MnistError naming `path` unless it is byte-for-byte the official MNIST file."""
-    problem = _problem(Path(path))
+    try:
+        problem = _problem(Path(path))
+    except OSError as e:  # no permission to read it, a broken disk, a folder where a file should be
+        raise MnistError(f"{path} cannot be read ({e.strerror or e}). Check its permissions, or {_REPAIR[0].lower()}{_REPAIR[1:]}") from e
     if problem:
         raise MnistError(f"{path} {problem}. {_REPAIR}")
 
@@ -141,7 +144,7 @@ def _not_found(root, why) -> str:
     return (
         f"MNIST is not in {raw_folder(root)} ({why}). Ways out:\n"
         f"  1. connect to the internet once and run again: torchvision downloads it there (~12 MB);\n"
-        f"  2. point MNIST_ROOT (or the `root` argument) at a folder that has MNIST/raw/ with the files;\n"
+        f"  2. point MNIST_ROOT (or `--data-root`, or load_mnist's `root`) at a folder that has MNIST/raw/ with the files;\n"
         f"  3. copy the four files {', '.join(FILES)} (or their .gz) into {raw_folder(root)}."
     )
 

@@ -1,5 +1,7 @@
 """Print DL4J's evaluation report for a saved model: `python -m helpers.evaluate PATH`."""
 
+import sys
+
 from helpers.cli import Parser, add_data_flags, describe_machine, fail
 
 
@@ -10,7 +12,15 @@ def main(argv=None) -> int:
     parser.add_argument("--per-class", action="store_true", help="also print precision, recall and F1 of each digit")
     add_data_flags(parser)
     args = parser.parse_args(argv)
+    try:
+        return report(args, parser.prog)
+    except KeyboardInterrupt:  # Ctrl-C while loading or predicting: nothing to lose, say so without a traceback
+        print(f"{parser.prog}: interrupted; nothing was changed.", file=sys.stderr)
+        return 130
 
+
+def report(args, prog) -> int:
+    """The body of `main`: load the checkpoint and the test set, print the report."""
     from helpers.checkpoint import CheckpointError, load_checkpoint
     from helpers.data import MnistError, load_mnist
     from helpers.metrics import evaluate
@@ -19,12 +29,12 @@ def main(argv=None) -> int:
     try:
         checkpoint = load_checkpoint(args.path)
     except CheckpointError as e:
-        fail(parser.prog, str(e))
+        fail(prog, str(e))
     config = checkpoint["config"]
     try:
         _, test = load_mnist(args.data_root, normalize=config.normalize)
     except MnistError as e:
-        fail(parser.prog, str(e))
+        fail(prog, str(e))
     print(f"Run on: {describe_machine()}")
     print(f"Checkpoint: {args.path} (saved with torch {checkpoint['versions']['torch']})")
     print(f"Config: {config}")

@@ -96,6 +96,11 @@ class LiveCurves:
         """Redraw with the new test accuracy point."""
         self.update(history)
 
+    def on_end(self, history):
+        """Redraw once more if training stopped between epochs, so the picture says where it stopped."""
+        if history.stopped or history.steps != self._drawn_at_step:
+            self.update(history)
+
     def update(self, history):
         """Redraw and push the new picture to the notebook."""
         start = self._clock()

@@ -66,7 +66,8 @@ def fit(
     """Train `model` for `epochs` passes over `train`, testing after each; return the History.
 
     Each callback may define `on_step(history, loss)` (called after every step with the batch's loss
-    as a float), `on_epoch(history)` (after each epoch) and raise StopTraining to end the run.
+    as a float), `on_epoch(history)` (after each epoch) and `on_end(history)` (once, when training
+    ends or stops), and may raise StopTraining from the first two to end the run.
     A KeyboardInterrupt (the notebook's stop button) also ends it: model, optimizer and history
     then hold the last finished step, and `history.stopped` says how far it got.
     """
@@ -75,6 +76,7 @@ def fit(
     history = history if history is not None else History()
     step_hooks = [cb.on_step for cb in callbacks if hasattr(cb, "on_step")]
     epoch_hooks = [cb.on_epoch for cb in callbacks if hasattr(cb, "on_epoch")]
+    end_hooks = [cb.on_end for cb in callbacks if hasattr(cb, "on_end")]
     steps_per_epoch = -(-len(train) // batch_size)  # ceiling division: the last batch may be smaller
     bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="batch", desc="training")
     model.train()
@@ -112,6 +114,8 @@ def fit(
     finally:
         ctrl_c.release()
         bar.close()
+    for hook in end_hooks:  # not reached when an error other than a stop escapes: it propagates as it is
+        hook(history)
     return history
 
 

@@ -810,3 +810,79 @@ def test_cli_quick_keeps_the_epochs_and_share_given_beside_it():
     assert (config.epochs, config.train_fraction) == (3, 0.1)
     config = parse_args(["--train-fraction=0.5", "--quick", "--lr", "0.01"])[0]
     assert (config.epochs, config.train_fraction, config.lr) == (1, 0.5, 0.01)
+
+
+class Ended:
+    """A callback recording the calls of on_end."""
+
+    def __init__(self):
+        self.calls = []
+
+    def on_end(self, history):
+        self.calls.append((history.steps, history.stopped))
+
+
+def test_fit_tells_callbacks_once_where_it_stopped(small):
+    train, test = small
+    model, optimizer, generator = build(seed=5)
+    ended = Ended()
+    fit(model, optimizer, train, test, epochs=2, batch_size=BATCH, generator=generator,
+        callbacks=[InterruptAt(27), ended], progress=False)
+    assert ended.calls == [(27, "interrupted after 1 full epoch (27 steps)")]
+    ended = Ended()
+    fit(model, optimizer, train, test, epochs=1, batch_size=BATCH, generator=generator, callbacks=[ended], progress=False)
+    assert ended.calls == [(20, "")]  # "": not stopped
+
+
+def test_live_curves_picture_says_where_training_stopped(small):
+    from helpers.plots import LiveCurves
+
+    train, test = small
+    model, optimizer, generator = build(seed=5)
+    live = LiveCurves(20, every=5, epochs=3)
+    history = fit(model, optimizer, train, test, epochs=3, batch_size=BATCH, generator=generator,
+                  callbacks=[live, InterruptAt(27)], progress=False)
+    text = " ".join(t.get_text() for t in live.bar_ax.texts)
+    assert "step 27 of 60" in text and "stopped: interrupted after 1 full epoch (27 steps)" in text, text
+
+
+def test_load_calls_a_garbled_pickle_damaged_not_dangerous(tmp_path):
+    path = tmp_path / "garbled.pt"
+    path.write_bytes(b"\x80\x02garbage")
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(path)
+    assert "is damaged or not a PyTorch file" in str(raised.value) and "run code" not in str(raised.value)
+
+
+def _unreadable(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+def test_unreadable_checkpoint_is_one_clear_line(tmp_path, saved, monkeypatch):
+    monkeypatch.setattr(ckpt, "open", _unreadable, raising=False)  # root reads any file: fake the refusal
+    with pytest.raises(CheckpointError) as raised:
+        load_checkpoint(saved[0])
+    assert f"{saved[0]} cannot be read (Permission denied)" in str(raised.value)
+
+
+def test_unreadable_data_file_is_one_clear_line(tmp_path, monkeypatch):
+    import helpers.data
+
+    path = tmp_path / "t10k-labels-idx1-ubyte"
+    path.write_bytes(b"\0" * FILES[path.name][0])  # the official size, so the check has to open it
+    monkeypatch.setattr(helpers.data, "open", _unreadable, raising=False)
+    with pytest.raises(MnistError) as raised:
+        check_file(path)
+    assert f"{path} cannot be read (Permission denied)" in str(raised.value)
+
+
+def test_evaluate_ctrl_c_exits_130_without_a_traceback(monkeypatch, capsys):
+    import helpers.checkpoint
+    from helpers.evaluate import main
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(helpers.checkpoint, "load_checkpoint", interrupted)
+    assert main(["whatever.pt"]) == 130
+    assert capsys.readouterr().err.strip() == "python -m helpers.evaluate: interrupted; nothing was changed."

@@ -64,7 +64,7 @@ def check_file(path) -> None:
     try:
         problem = _problem(Path(path))
     except OSError as e:  # no permission to read it, a broken disk, a folder where a file should be
-        raise MnistError(f"{path} cannot be read ({e.strerror or e}). Check its permissions, or {_REPAIR[0].lower()}{_REPAIR[1:]}") from e
+        raise MnistError(f"{path} cannot be read ({e.strerror or e}). Check its permissions. {_REPAIR}") from e
     if problem:
         raise MnistError(f"{path} {problem}. {_REPAIR}")
 

@@ -415,7 +415,7 @@ class Playground:
         self.runs.append(run)
         self.train_button.disabled, self.stop_button.disabled = True, False
         self.status.value = f"Run #{run.number}: starting..."
-        self.table_html.value = RunTable(self.runs)._repr_html_()
+        self.table_html.value = self.table()._repr_html_()
         self._thread = threading.Thread(target=self._train, args=(run, clicked), name=f"playground-run-{run.number}", daemon=True)
         self._thread.start()
 
@@ -471,14 +471,13 @@ class Playground:
         """Redraw the curves and the status line while `run` trains (called from the training thread)."""
         acc = f", test accuracy {run.accuracy_points[-1][1]:.1%}" if run.accuracy_points else ""
         loss = f", loss {run.loss_points[-1][1]:.3f}" if run.loss_points else ""
-        self._draw_png()
-        self.table_html.value = RunTable(self.runs)._repr_html_()
+        self._redraw()
         self.status.value = f"Run #{run.number}: epoch {run.epochs_done:.2f} of {run.config.epochs}{loss}{acc}"
 
     def _redraw(self, finished: Run = None):
         """Redraw the curves and the table; with a finished run, show how it ended."""
         self._draw_png()
-        self.table_html.value = RunTable(self.runs)._repr_html_()
+        self.table_html.value = self.table()._repr_html_()
         if finished is not None:
             color = {"done": "#1a7f37", "stopped": "#9a6700", "diverged": "#cf222e", "error": "#cf222e"}[finished.status]
             acc = "" if math.isnan(finished.accuracy) else f" · test accuracy <b>{finished.accuracy:.2%}</b>"

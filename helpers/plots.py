@@ -67,6 +67,7 @@ class LiveCurves:
             raise ValueError(f"LiveCurves: steps_per_epoch = {steps_per_epoch} and every = {every} must both be >= 1.")
         self._clock = time.perf_counter
         self.steps_per_epoch, self.every, self.epochs, self.min_seconds = steps_per_epoch, every, epochs, min_seconds
+        self.total_steps = epochs * steps_per_epoch if epochs else None  # for the progress bar; None: open-ended
         self.dl4j_accuracy, self.title = dl4j_accuracy, title
         self.losses, self.loss_x, self._window = [], [], []
         self.fig, (self.loss_ax, self.acc_ax) = plt.subplots(1, 2, figsize=(10, 3.9), dpi=dpi)
@@ -114,7 +115,7 @@ class LiveCurves:
     def progress(self, history) -> str:
         """Where training is, in words, e.g. 'epoch 3/15 done, step 1,407 of 7,035 (20%), 25 s, about 100 s left'."""
         steps, done = (history.steps, history.epochs_done) if history is not None else (0, 0)
-        total = self.epochs * self.steps_per_epoch if self.epochs else None
+        total = self.total_steps
         text = f"epoch {done}/{self.epochs} done" if self.epochs else f"epoch {done} done"
         text += f", step {steps:,} of {total:,} ({steps / total:.0%})" if total else f", step {steps:,}"
         if self._started is not None and steps:
@@ -135,8 +136,8 @@ class LiveCurves:
         steps = history.steps if history is not None else 0
         self.bar_ax.clear()
         self.bar_ax.set(xlim=(0, 1), ylim=(0, 1), xticks=[], yticks=[])
-        if self.epochs:
-            self.bar_ax.barh(0.5, steps / (self.epochs * self.steps_per_epoch), height=1, color="#a8d5a2")
+        if self.total_steps:
+            self.bar_ax.barh(0.5, steps / self.total_steps, height=1, color="#a8d5a2")
         self.bar_ax.text(0.5, 0.45, self.progress(history), ha="center", va="center", fontsize=9)
         self.loss_ax.clear()
         self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")

@@ -34,12 +34,10 @@ def parse_args(argv=None):
     parser.add_argument("--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     add_data_flags(parser)
+    if parser.parse_known_args(argv)[0].quick:  # --quick changes two defaults; flags given beside it still win
+        parser.set_defaults(epochs=1, train_fraction=0.1)
     args = parser.parse_args(argv)
     values = {field: getattr(args, field) for field, _ in FLAGS.values()}
-    if args.quick:  # quick settings, except those given on the command line
-        given = {arg.split("=")[0] for arg in (sys.argv[1:] if argv is None else argv)}
-        values.update({field: value for field, flag, value in (("epochs", "--epochs", 1), ("train_fraction", "--train-fraction", 0.1))
-                       if flag not in given})
     try:
         config = Config(**values, normalize=args.normalize)
     except (TypeError, ValueError) as e:

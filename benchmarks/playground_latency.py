@@ -40,7 +40,7 @@ def plain_fit_seconds(train, test, config: Config) -> float:
         data = subset(train, config.train_fraction, generator=shuffle)
         torch.manual_seed(config.seed)
         model = mlp(config.num_inputs, config.hidden, config.output_num)
-        optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2)
+        optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
         fit(model, optimizer, data, test, epochs=config.epochs, batch_size=config.batch_size, generator=shuffle, progress=False)
         seconds.append(time.perf_counter() - start)
 

@@ -24,12 +24,18 @@ class Config:
     epochs: int = 15  # full passes over the training images (DL4J numEpochs)
     lr: float = 0.006  # learning rate, the step size of each update (DL4J Nesterovs learningRate)
     momentum: float = 0.9  # share of the previous update carried into the next (DL4J Nesterovs momentum)
-    l2: float = 1e-4  # L2 penalty on weights, not biases: weight decay (DL4J l2; l2Bias is 0)
+    l2: float = 1e-4  # L2 penalty on weights, not biases (DL4J l2; l2Bias is 0)
+    l2_rule: str = "dl4j"  # how l2 acts: "dl4j", each step shrinks weights by l2/batch_size (DL4J 0.9-1.0.0-beta3); "pytorch", weight_decay
     seed: int = 123  # seeds weight init and shuffling, for repeatable runs (DL4J rngSeed)
 
     def __post_init__(self):
         for f in fields(self):
             _check(f.name, getattr(self, f.name))
+        if self.l2_rule == "dl4j" and self.l2 >= self.batch_size:  # DL4J's rule shrinks by l2 / batch_size per step
+            raise ValueError(
+                f"Config.l2 = {self.l2!r} with batch_size = {self.batch_size} would shrink every weight to zero or "
+                "below at each step (DL4J's rule removes l2 / batch_size of it); allowed: l2 < batch_size. Lower l2."
+            )
         used = self.train_images
         if self.batch_size > used:
             raise ValueError(
@@ -74,6 +80,7 @@ RANGES = {
     "lr": (float, 0.0, 10.0, False, True, "DL4J uses 0.006"),
     "momentum": (float, 0.0, 1.0, True, False, "0 turns momentum off; DL4J uses 0.9"),
     "l2": (float, 0.0, 1.0, True, True, "0 turns L2 off; DL4J uses 1e-4"),
+    "l2_rule": (str, ("dl4j", "pytorch"), None, True, True, "DL4J's rule is 'dl4j'; 'pytorch' is torch's weight_decay"),
     "seed": (int, 0, 2**63 - 1, True, True, "any whole number >= 0; DL4J uses 123"),
 }
 
@@ -83,6 +90,8 @@ def allowed(name: str) -> str:
     kind, low, high, low_in, high_in, _ = RANGES[name]
     if kind is bool:
         return "True or False"
+    if kind is str:  # `low` holds the choices
+        return " or ".join(repr(choice) for choice in low)
     if low == high:
         return f"exactly {low}"
     fmt = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
@@ -91,6 +100,10 @@ def allowed(name: str) -> str:
 
 def _check(name, value):
     kind, low, high, low_in, high_in, hint = RANGES[name]
+    if kind is str:
+        if value not in low:
+            raise ValueError(f"Config.{name} = {value!r} is not allowed: use {allowed(name)} ({hint}).")
+        return
     # bool is a subclass of int in Python: refuse True as a batch size, and 1 as a bool
     ok_type = isinstance(value, bool) if kind is bool else (
         isinstance(value, (int, float) if kind is float else int) and not isinstance(value, bool)

@@ -490,9 +490,9 @@ def _diverged(answer, given):
     "02.3",
     title="How strong is a strong pull?",
     task="""
-The L2 experiment above exaggerated the penalty to l2 = 0.1 to make it visible. With the formula
-of the cell before it, by what **factor** would L2 alone scale the weights over the whole quick
-run (the settings in `quick`, with l2 = 0.1)? Compare with the weight norm the l2 = 0.1 run ended with.
+The experiment above went up to l2 = 1. With DL4J's rule, by what **factor** would L2 alone scale
+the weights over the whole quick run (the settings in `quick`, with l2 = 1)? Compare with the
+weight norm the l2 = 1 run ended with.
 """,
     starter="""
 l2_factor = ...  # your answer: a number between 0 and 1
@@ -501,16 +501,18 @@ check("02.3", l2_factor, config=quick)
 """,
     solution="""
 quick_steps = math.ceil(quick.train_images / quick.batch_size) * quick.epochs  # 47 with the defaults
-strong_pull = quick.lr * 0.1 / (1 - quick.momentum)  # the share of each weight removed per step, l2 = 0.1
+strong_pull = 1.0 / quick.batch_size  # DL4J's rule: l2 / batch size of each weight per step, l2 = 1
 l2_factor = (1 - strong_pull) ** quick_steps
 """,
     why="""
-With lr 0.006 and momentum 0.9 each step removes 0.006 × 0.1 / 0.1 = 0.6% of every weight; over
-the 47 steps of one quick epoch that compounds to a factor of about 0.75, a quarter off. The
-measured norm shrank by less than that: the gradient keeps pushing useful weights back up. DL4J's
-l2 = 1e-4 is a thousand times gentler, which is why it only shows over the full 7,035 steps.
+With DL4J's rule each step removes 1 / 128 = 0.78% of every weight, whatever the learning rate and
+momentum; over the 47 steps of one quick epoch that compounds to a factor of about 0.69. The l2 = 1
+run ended at almost exactly that share of its start: in one short epoch the gradient hardly changes
+the weights' overall size (the no-L2 run's norm barely moved), so the shrink is nearly all there is.
+PyTorch's rule would remove lr × l2 / (1 − momentum) = 6% per step at l2 = 1: after 47 steps less
+than a tenth of the weights would be left.
 """,
-    hint="Two numbers first: the quick run's steps (batches per epoch × epochs) and the share removed per step, lr × l2 / (1 − momentum).",
+    hint="Two numbers first: the quick run's steps (batches per epoch × epochs) and DL4J's share removed per step, l2 / batch size.",
 )
 def _l2_factor(answer, given):
     config = _given(given, "config", 'check("02.3", l2_factor, config=quick)')
@@ -518,14 +520,15 @@ def _l2_factor(answer, given):
         raise NotYet("pass the quick run's Config: `config=quick`.")
     factor = _number(answer)
     steps = -(-config.train_images // config.batch_size) * config.epochs
-    pull = config.lr * 0.1 / (1 - config.momentum)
+    strong = 1.0  # the experiment's strongest l2
+    pull = strong / config.batch_size
     truth = (1 - pull) ** steps
     if abs(factor - truth) <= 1e-3 * truth:
-        return f"{steps} steps removing {pull:.1%} each: the weights would shrink to {truth:.1%} of their size, if the gradient did not push back."
-    if abs(factor - (1 - config.lr * config.l2 / (1 - config.momentum)) ** steps) < 1e-6:
-        raise NotYet(f"that uses the config's l2 ({config.l2:g}); the experiment's strong pull is l2 = 0.1.")
-    if abs(factor - (1 - config.lr * 0.1) ** steps) < 1e-6:
-        raise NotYet("momentum carries the pull along too: divide the per-step share by (1 − momentum).")
+        return f"{steps} steps removing {pull:.2%} each: the weights would shrink to {truth:.1%} of their size, if the gradient did not push back."
+    if abs(factor - (1 - config.lr * strong / (1 - config.momentum)) ** steps) < 1e-6:
+        raise NotYet("that is PyTorch's weight_decay rule, lr × l2 / (1 − momentum) per step; DL4J's removes l2 / batch size, with no learning rate or momentum in it.")
+    if abs(factor - (1 - config.l2 / config.batch_size) ** steps) < 1e-6:
+        raise NotYet(f"that uses the config's l2 ({config.l2:g}); the experiment's strong pull is l2 = 1.")
     if abs(factor - (1 - pull) ** (15 * 469)) < 1e-6 or factor < 1e-6:
         raise NotYet(f"that is over DL4J's full run; the quick run has only {steps} steps.")
     if abs(factor - (1 - pull)) < 1e-9:
@@ -735,7 +738,7 @@ def _train_step(answer, given):
     data = [(torch.rand(16, 784, generator=g), torch.randint(0, 10, (16,), generator=g)) for _ in range(3)]
     mine = _quiet_model(784, 32, 10)
     theirs = copy.deepcopy(mine)
-    my_opt, their_opt = (sgd(m, lr=0.1, momentum=0.9, l2=1e-4) for m in (mine, theirs))
+    my_opt, their_opt = (sgd(m, lr=0.1, momentum=0.9, l2=1e-4, batch_size=128) for m in (mine, theirs))
     before = [p.detach().clone() for p in theirs.parameters()]
     for i, (images, labels) in enumerate(data):
         expected_loss = loss_fn(mine(images), labels)
@@ -1180,7 +1183,7 @@ check("07.2", deeper_accuracy, model=deeper, test=test)
 torch.manual_seed(config.seed)
 deeper = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
 batch_order = torch.Generator().manual_seed(config.seed)
-deeper_history = fit(deeper, sgd(deeper, lr=config.lr, momentum=config.momentum, l2=config.l2), train, test,
+deeper_history = fit(deeper, sgd(deeper, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule), train, test,
                      epochs=config.epochs, batch_size=config.batch_size, generator=batch_order)
 deeper_accuracy = deeper_history.test_accuracy[-1]
 """,

@@ -61,7 +61,7 @@ def quick_run(config: Config, train: Digits, test: Digits) -> Run:
     data = subset(train, config.train_fraction, generator=generator)
     torch.manual_seed(config.seed)  # the start weights
     model = mlp(config.num_inputs, config.hidden, config.output_num)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2)
+    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
     run = Run(config, model, History())
     start = time.perf_counter()
     fit(model, optimizer, data, test, epochs=config.epochs, batch_size=config.batch_size,

@@ -26,14 +26,16 @@ from helpers.data import Digits, subset
 from helpers.model import mlp, sgd
 from helpers.training import History, StopTraining, accuracy, fit
 
-SLIDERS = ("lr", "momentum", "l2", "epochs", "train_fraction")  # the Config fields the playground moves
+SLIDERS = ("lr", "momentum", "l2", "batch_size", "epochs", "train_fraction")  # the Config fields the playground moves
 # The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
 # learning rate, from 0.0001 to Config's limit 10; 1, 3 for L2, plus 0 = off). Stops, not a continuous
 # log slider: a browser snaps a log slider to its grid (0.006 became 0.0063), stops keep DL4J's values
 # exact and every run's numbers readable. A script may ask for a value between stops: it gets a stop.
-# The training share has stops too, shown in percent (a typed "25" would have meant 2,500%).
+# The training share has stops too, shown in percent (a typed "25" would have meant 2,500%); the batch
+# size doubles from stop to stop, DL4J's 128 in the middle.
 LR_CHOICES = tuple(round(m * 10.0**e, 6) for e in range(-4, 1) for m in (1, 2, 3, 6)) + (10.0,)
 L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
+BATCH_CHOICES = (16, 32, 64, 128, 256, 512, 1024)
 SHARE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0)  # 600 to 60,000 images
 MAX_EPOCHS = 50
 
@@ -76,7 +78,7 @@ class Run:
     def __str__(self):
         c = self.config
         head = (
-            f"Run #{self.number}: lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}, {c.epochs} epoch{'s' if c.epochs > 1 else ''} "
+            f"Run #{self.number}: lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}, batch {c.batch_size}, {c.epochs} epoch{'s' if c.epochs > 1 else ''} "
             f"on {c.train_fraction:.0%} of the training set ({c.train_images:,} images)"
         )
         if self.status == "running":
@@ -151,11 +153,12 @@ class DivergenceGuard:
 def at_chance_advice(config: Config) -> str:
     """What most likely keeps a network at chance with these settings, and what to try."""
     c = config
-    if c.l2 >= 0.1:
+    shrink = c.l2 / c.batch_size if c.l2_rule == "dl4j" else c.lr * c.l2 / (1 - c.momentum)  # share of each weight L2 removes per step
+    if shrink >= 3e-3:
         return (
-            f"The L2 penalty {c.l2:g} is so strong that it pulls the weights back to zero faster than learning "
+            f"The L2 penalty {c.l2:g} is so strong (it removes {shrink:.1%} of every weight at each step) that it pulls the weights back to zero faster than learning "
             "moves them, so the network answers the same digit for every image. "
-            "Try an L2 of 0.001 or less (DL4J uses 1e-4), or 0 to turn it off."
+            "Try an L2 ten times smaller or less (DL4J uses 1e-4), or 0 to turn it off."
         )
     if c.lr / (1 - c.momentum) < 0.01:  # the step length momentum builds up to
         return (
@@ -223,10 +226,10 @@ class _Watcher:
 
 
 class Playground:
-    """Sliders for lr, momentum, L2, epochs and the share of training images; Train, Stop, Reset; live curves of every run.
+    """Sliders for lr, momentum, L2, batch size, epochs and the share of training images; Train, Stop, Reset; live curves of every run.
 
     `config` gives the sliders' starting values and the settings they do not move (hidden units,
-    batch size, seed): every run starts from the same weights (seed) and sees batches in the same
+    L2 rule, seed): every run starts from the same weights (seed) and sees batches in the same
     order, so two runs differ only by what the sliders changed. Curves are redrawn at most every
     `refresh` seconds (less often when a redraw costs more than a fifth of that); between epochs the
     test accuracy is measured on a fixed sample of `sample_size` test images (cheaper), at the end of
@@ -270,7 +273,12 @@ class Playground:
             ),
             "l2": widgets.SelectionSlider(
                 options=_stops(L2_CHOICES + (config.l2,)), value=config.l2,
-                description="L2", tooltip="Penalty on large weights (weight decay); 0 turns it off. DL4J: 1e-4",
+                description="L2", tooltip="Pull towards zero: DL4J's rule shrinks every weight by L2 / batch size per step; 0 turns it off. DL4J: 1e-4",
+                style=style, layout=layout,
+            ),
+            "batch_size": widgets.SelectionSlider(
+                options=_stops(BATCH_CHOICES + (config.batch_size,)), value=config.batch_size,
+                description="batch size", tooltip="Images per step: fewer gives more, noisier steps per epoch. DL4J: 128",
                 style=style, layout=layout,
             ),
             "epochs": widgets.IntSlider(
@@ -297,7 +305,7 @@ class Playground:
         self.widget = widgets.VBox([
             widgets.HBox([
                 widgets.VBox([s["lr"], s["momentum"], s["l2"]]),
-                widgets.VBox([s["epochs"], s["train_fraction"], widgets.HBox([self.train_button, self.stop_button, self.reset_button])]),
+                widgets.VBox([s["batch_size"], s["epochs"], s["train_fraction"], widgets.HBox([self.train_button, self.stop_button, self.reset_button])]),
             ]),
             self.status, self.plot, self.table_html,
         ])
@@ -306,7 +314,7 @@ class Playground:
     # --- what scripts, tests and instructors call -------------------------------------------------
 
     def settings(self) -> dict:
-        """The sliders' current values, e.g. {'lr': 0.006, 'momentum': 0.9, 'l2': 0.0001, 'epochs': 15, 'train_fraction': 1.0}."""
+        """The sliders' current values, e.g. {'lr': 0.006, 'momentum': 0.9, 'l2': 0.0001, 'batch_size': 128, 'epochs': 15, 'train_fraction': 1.0}."""
         values = {name: slider.value for name, slider in self.sliders.items()}
         values["momentum"] = round(values["momentum"], 10)  # a browser's slider may send 0.9000000000000001 for 0.9
         return values
@@ -323,14 +331,14 @@ class Playground:
                 raise ValueError(f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.training.fit for that run.")
         for name, value in settings.items():  # all checked: now move them
             slider = self.sliders[name]
-            if name in ("lr", "l2", "train_fraction"):
+            if name in ("lr", "l2", "batch_size", "train_fraction"):
                 stops = [v for _, v in slider.options]
                 if value not in stops:  # a value from a script: give the slider a stop there
                     slider.options = _stops(stops + [value], percent=name == "train_fraction")
             slider.value = value
 
     def run(self, *, block: bool = True, **settings) -> Run:
-        """Set the sliders (lr=, momentum=, l2=, epochs=, train_fraction=), click Train and, if `block`, wait for the end."""
+        """Set the sliders (lr=, momentum=, l2=, batch_size=, epochs=, train_fraction=), click Train and, if `block`, wait for the end."""
         self.wait()  # one run at a time: a run already going finishes first
         self.set(**settings)
         count = len(self.runs)
@@ -436,7 +444,7 @@ class Playground:
         try:
             shuffle = torch.Generator().manual_seed(c.seed)  # which images the share keeps, and the batch order
             train = subset(self.train, c.train_fraction, generator=shuffle)
-            optimizer = sgd(run.model, lr=c.lr, momentum=c.momentum, l2=c.l2)
+            optimizer = sgd(run.model, lr=c.lr, momentum=c.momentum, l2=c.l2, batch_size=c.batch_size, l2_rule=c.l2_rule)
             watcher = _Watcher(self, run, run.model, guard, clicked)
             run.history = fit(
                 run.model, optimizer, train, self.test, epochs=c.epochs, batch_size=c.batch_size,
@@ -545,7 +553,7 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
 class RunTable:
     """The runs as a table: HTML in Jupyter, aligned text anywhere else."""
 
-    COLUMNS = ("run", "learning rate", "momentum", "L2", "epochs", "training share", "test accuracy", "time", "status")
+    COLUMNS = ("run", "learning rate", "momentum", "L2", "batch", "epochs", "training share", "test accuracy", "time", "status")
 
     def __init__(self, runs):
         self.runs = runs
@@ -556,7 +564,7 @@ class RunTable:
         for r in self.runs:
             c = r.config
             rows.append((
-                f"#{r.number}", f"{c.lr:g}", f"{c.momentum:g}", f"{c.l2:g}",
+                f"#{r.number}", f"{c.lr:g}", f"{c.momentum:g}", f"{c.l2:g}", f"{c.batch_size}",
                 f"{c.epochs}" if r.status == "done" else f"{r.epochs_done:.2f} of {c.epochs}",
                 f"{c.train_fraction:.0%} ({c.train_images:,})",
                 "-" if math.isnan(r.accuracy) else f"{r.accuracy:.2%}",

@@ -27,6 +27,8 @@ def parse_args(argv=None):
     parser = Parser(prog=PROG, description=__doc__)
     for flag, (field, help) in FLAGS.items():
         parser.add_argument(flag, type=typed(field), default=getattr(Config(), field), help=help)
+    parser.add_argument("--l2-rule", choices=("dl4j", "pytorch"), default=Config().l2_rule,
+                        help="how --l2 acts: dl4j, DL4J's rule (weights shrink by l2/batch-size per step), or pytorch, torch's weight_decay (default: dl4j)")
     parser.add_argument("--normalize", action="store_true", help="standardise pixels with mean/std (off in DL4J)")
     parser.add_argument("--quick", action="store_true",
                         help="1 epoch on 10%% of the data, a smoke test in seconds (--epochs, --train-fraction given too win)")
@@ -39,7 +41,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     values = {field: getattr(args, field) for field, _ in FLAGS.values()}
     try:
-        config = Config(**values, normalize=args.normalize)
+        config = Config(**values, l2_rule=args.l2_rule, normalize=args.normalize)
     except (TypeError, ValueError) as e:
         parser.error(str(e).replace("Config.", "--").replace("_", "-"))
     return config, args
@@ -91,7 +93,7 @@ def run(config, args) -> int:
     train = subset(train, config.train_fraction, generator=shuffle)
     print("Build model....")
     model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2)
+    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
     print(f"  {count_parameters(model):,} parameters")
     print(f"Train model.... ({len(train):,} images, {config.epochs} epochs)")
     start = time.perf_counter()

@@ -25,7 +25,7 @@ WRONG = {
     "01.3": ("height, width = 14, 20", "swapped"),
     "02.1": ("fast = Config(lr=0.1)", "momentum"),
     "02.2": ("diverged_lr = 0.9", "still settles"),
-    "02.3": ("l2_factor = (1 - quick.lr * quick.l2 / (1 - quick.momentum)) ** 47", "l2 = 0.1"),
+    "02.3": ("l2_factor = (1 - quick.lr * 1.0 / (1 - quick.momentum)) ** 47", "PyTorch's weight_decay rule"),
     "03.1": ("def my_softmax(scores):\n    return torch.exp(scores) / torch.exp(scores).sum(dim=0)", "row"),
     "03.2": ("deeper = nn.Sequential(nn.Linear(784, 256), nn.Linear(256, 128), nn.Linear(128, 10))", "ReLU"),
     "03.3": ("params_500 = 784 * 500 + 500 * 10", "bias"),
@@ -83,7 +83,7 @@ def context(mnist):
         torch.manual_seed(0)
         model = mlp(784, 100, 10)  # a briefly trained model: its train and test accuracies differ
         g = torch.Generator().manual_seed(0)
-        fit(model, sgd(model, lr=0.1, momentum=0.9, l2=0), subset(train, 0.05, generator=g), epochs=1, batch_size=128,
+        fit(model, sgd(model, lr=0.1, momentum=0.9, l2=0, batch_size=128), subset(train, 0.05, generator=g), epochs=1, batch_size=128,
             generator=g, progress=False)
         deeper = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
 

@@ -192,7 +192,7 @@ def test_real_predictions_match_sklearn(mnist):
     torch.manual_seed(0)
     model = mlp(784, 100, 10)
     g = torch.Generator().manual_seed(0)
-    fit(model, sgd(model, lr=0.05, momentum=0.9, l2=1e-4), subset(train, 0.1, generator=g), None,
+    fit(model, sgd(model, lr=0.05, momentum=0.9, l2=1e-4, batch_size=128), subset(train, 0.1, generator=g), None,
         epochs=1, batch_size=128, generator=g, progress=False)
     y_pred = predict(model, test.images)
     report = assert_matches_sklearn(test.labels, y_pred)
@@ -249,7 +249,7 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     torch.manual_seed(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
     model = mlp(config.num_inputs, config.hidden, config.output_num)
-    fit(model, sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2),
+    fit(model, sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule),
         subset(train, config.train_fraction, generator=shuffle), epochs=config.epochs, batch_size=config.batch_size,
         generator=shuffle, progress=False)
     path = save_checkpoint(tmp_path / "quick.pt", model, config)

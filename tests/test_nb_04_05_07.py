@@ -238,7 +238,7 @@ def test_04_live_curves_redraw_a_few_times_per_epoch_and_keep_every_point():
     model = mlp(784, 20, 10)
     live = LiveCurves(47, every=5, epochs=3, min_seconds=0, redraws_per_epoch=4)
     live.handle = Handle()
-    history = fit(model, sgd(model, lr=0.01, momentum=0.9, l2=0.0), data, data, epochs=3, batch_size=128,
+    history = fit(model, sgd(model, lr=0.01, momentum=0.9, l2=0.0, batch_size=128), data, data, epochs=3, batch_size=128,
                   generator=g, callbacks=[live], progress=False)
     assert history.epochs_done == 3
     assert 3 <= len(pushed) <= 3 * (4 + 1), len(pushed)  # at most 4 redraws during each epoch, plus its end

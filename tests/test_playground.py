@@ -8,7 +8,7 @@ import torch
 from helpers.config import Config
 from helpers.data import subset
 from helpers.model import mlp, sgd
-from helpers.playground import L2_CHOICES, LR_CHOICES, SHARE_CHOICES, SLIDERS, DivergenceGuard, Playground, RunTable
+from helpers.playground import BATCH_CHOICES, L2_CHOICES, LR_CHOICES, SHARE_CHOICES, SLIDERS, DivergenceGuard, Playground, RunTable
 from helpers.training import accuracy, fit
 from nbrun import errors_in, executed, images_in, text_of
 
@@ -25,7 +25,7 @@ def pg(mnist):
 
 
 def test_a_click_with_given_settings_joins_the_history(pg, mnist):
-    settings = dict(lr=0.06, momentum=0.5, l2=1e-3, epochs=2, train_fraction=0.1)
+    settings = dict(lr=0.06, momentum=0.5, l2=1e-3, batch_size=128, epochs=2, train_fraction=0.1)
     for name, value in settings.items():
         pg.sliders[name].value = value
     pg.train_button.click()  # what a person's click does
@@ -55,11 +55,11 @@ def test_the_same_settings_give_the_same_run(pg):
 
 def test_reset_restores_dl4j_defaults(pg):
     pg.run(lr=0.3, momentum=0.0, l2=0.0, epochs=1, train_fraction=0.05)
-    assert pg.settings() == dict(lr=0.3, momentum=0.0, l2=0.0, epochs=1, train_fraction=0.05)
+    assert pg.settings() == dict(lr=0.3, momentum=0.0, l2=0.0, batch_size=128, epochs=1, train_fraction=0.05)
     pg.reset_button.click()
     dl4j = Config()
     assert pg.settings() == {name: getattr(dl4j, name) for name in SLIDERS}
-    assert pg.settings() == dict(lr=0.006, momentum=0.9, l2=1e-4, epochs=15, train_fraction=1.0)
+    assert pg.settings() == dict(lr=0.006, momentum=0.9, l2=1e-4, batch_size=128, epochs=15, train_fraction=1.0)
     assert len(pg.runs) == 1  # reset moves sliders; the history stays
 
 
@@ -98,10 +98,10 @@ def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
 
 
 def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
-    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, epochs=3, train_fraction=0.1)
+    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=16, epochs=3, train_fraction=0.1)  # 6% of each weight per step
     assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
     assert heavy_l2.accuracy < 0.15
-    tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, epochs=3, train_fraction=0.1)
+    tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, batch_size=128, epochs=3, train_fraction=0.1)
     assert tiny_lr.status == "diverged" and "too small" in tiny_lr.message and "larger" in tiny_lr.message
 
 
@@ -111,7 +111,7 @@ def test_the_guard_works_as_a_plain_fit_callback(mnist):
     torch.manual_seed(config.seed)
     model = mlp()
     guard = DivergenceGuard(config)
-    history = fit(model, sgd(model, lr=5.0, momentum=0.9, l2=1e-4), subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
+    history = fit(model, sgd(model, lr=5.0, momentum=0.9, l2=1e-4, batch_size=128), subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
                   test, epochs=1, batch_size=128, callbacks=[guard], progress=False)
     assert history.stopped == guard.verdict and guard.verdict.startswith("Diverged") and history.steps <= 5
 
@@ -144,7 +144,7 @@ def test_state_survives_several_runs(pg):
     assert [r.config.momentum for r in pg.runs] == [0.9, 0.9, 0.9, 0.0]  # unnamed sliders keep their value
     assert [r.status for r in pg.runs] == ["done", "done", "diverged", "done"]
     assert pg.runs[1].accuracy > pg.runs[0].accuracy  # the larger step learns faster in one epoch
-    assert pg.settings() == dict(lr=0.1, momentum=0.0, l2=0.0, **QUICK)
+    assert pg.settings() == dict(lr=0.1, momentum=0.0, l2=0.0, batch_size=128, **QUICK)
     assert pg.table_html.value.count("<tr") == 1 + 4  # header and one row per run
     assert str(pg.table()).count("\n") == 4
     fig = pg.figure()
@@ -172,6 +172,7 @@ def test_every_slider_position_is_a_valid_config(pg):
         "l2": (min(L2_CHOICES), max(L2_CHOICES)),
         "epochs": (pg.sliders["epochs"].min, pg.sliders["epochs"].max),
         "train_fraction": (min(SHARE_CHOICES), max(SHARE_CHOICES)),
+        "batch_size": (min(BATCH_CHOICES), max(BATCH_CHOICES)),
     }
     for name, (low, high) in ends.items():
         for value in (low, high):
@@ -181,6 +182,14 @@ def test_every_slider_position_is_a_valid_config(pg):
     assert pg.sliders["train_fraction"].options[0] == ("1%", 0.01) and pg.sliders["train_fraction"].options[-1] == ("100%", 1.0)
     assert Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size  # a full batch at the smallest share
     assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][0] == "0 (off)"
+    assert [label for label, _ in pg.sliders["batch_size"].options] == ["16", "32", "64", "128", "256", "512", "1024"]
+    assert pg.sliders["batch_size"].value == 128  # DL4J's batchSize is a stop
+
+
+def test_the_batch_size_slider_changes_the_steps_per_epoch(pg):
+    small, large = (pg.run(batch_size=b, lr=0.006, **QUICK) for b in (32, 512))
+    assert (small.steps, large.steps) == (188, 12)  # 6,000 images: ceil(6000 / 32) and ceil(6000 / 512)
+    assert small.config.batch_size == 32 and "batch 32" in str(small) and "512" in str(pg.table()).splitlines()[2]
 
 
 def test_scripted_values_are_checked_with_clear_messages(pg):
@@ -189,8 +198,8 @@ def test_scripted_values_are_checked_with_clear_messages(pg):
     with pytest.raises(ValueError, match=r"epochs = 200 is beyond its slider \(1 to 50\)"):
         pg.run(lr=0.1, epochs=200)
     assert pg.settings()["lr"] == 0.006  # a refused call moves no slider
-    with pytest.raises(TypeError, match="no slider batch_size; the sliders are: lr, momentum"):
-        pg.run(batch_size=64)
+    with pytest.raises(TypeError, match="no slider hidden; the sliders are: lr, momentum"):
+        pg.run(hidden=64)
     assert pg.runs == []  # nothing started
     run = pg.run(lr=0.05, l2=5e-4, **QUICK)  # a value between the slider's stops gets a stop of its own
     assert run.config.lr == 0.05 and pg.sliders["lr"].value == 0.05 and ("0.05", 0.05) in pg.sliders["lr"].options

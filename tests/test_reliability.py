@@ -113,7 +113,7 @@ def build(seed, hidden=HIDDEN):
     """Model, optimizer and shuffling generator exactly as the notebooks and the CLI make them."""
     torch.manual_seed(seed)
     model = mlp(784, hidden, 10)
-    optimizer = sgd(model, lr=0.006, momentum=0.9, l2=1e-4)
+    optimizer = sgd(model, lr=0.006, momentum=0.9, l2=1e-4, batch_size=128)
     return model, optimizer, torch.Generator().manual_seed(seed)
 
 
@@ -650,7 +650,7 @@ def test_checkpoint_round_trip_keeps_everything(tmp_path, small):
     assert loaded["config"] == config and loaded["history"] == history.to_dict()
     for a, b in zip(model.state_dict().values(), loaded["model"].state_dict().values()):
         assert torch.equal(a, b)
-    optimizer2 = sgd(loaded["model"], lr=config.lr, momentum=config.momentum, l2=config.l2)
+    optimizer2 = sgd(loaded["model"], lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
     optimizer2.load_state_dict(loaded["optimizer"])
     assert_same_state(model, optimizer, loaded["model"], optimizer2)
 

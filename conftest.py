@@ -15,3 +15,21 @@ def _patient_cell_init(self, *args, **kwargs):
 
 
 nbval.plugin.IPyNbCell.__init__ = _patient_cell_init
+
+
+def pytest_sessionstart(session):
+    """Fetch MNIST once, before any test, when it is missing; with no network, stop with one message."""
+    import pytest
+
+    from helpers.data import MnistError, data_root, download, missing_files, raw_folder
+
+    root = data_root()  # $MNIST_ROOT, else data/ in the repository
+    missing = missing_files(root)
+    if not missing:
+        return
+    print(f"\nMNIST is missing under {raw_folder(root)} ({len(missing)} of 4 files): fetching it once with torchvision (~12 MB)...")
+    try:
+        download(root)
+    except MnistError as e:  # no network, a read-only folder, a damaged file: one message instead of one error per test
+        pytest.exit(f"The tests need MNIST and could not get it.\n{e}", returncode=pytest.ExitCode.USAGE_ERROR)
+    print(f"MNIST is in {raw_folder(root)} now.")

@@ -57,11 +57,28 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
     return path
 
 
+def write_command(path) -> str:
+    """The command that writes a checkpoint at `path`, with --normalize when its name says so."""
+    normalize = " --normalize" if "normaliz" in Path(path).name else ""
+    return f"python -m helpers.train{normalize} --save {path}"
+
+
+def _save_again(path) -> str:
+    """What a valid checkpoint is and which command writes one (for the 'damaged' messages)."""
+    return (
+        "A checkpoint of this tutorial is a file written by `python -m helpers.train --save PATH` or by "
+        f"notebook 04 (checkpoints/04_reference.pt); write this one again with `{write_command(path)}`."
+    )
+
+
 def load_checkpoint(path, model=None, *, device="cpu") -> dict:
     """Read a checkpoint safely (no code runs); return its dict with "model" a ready nn.Module and "config" a Config."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: no such checkpoint file. Save one with `python -m helpers.train --save {path}`.")
+        raise CheckpointError(
+            f"{path}: no such checkpoint file. Write it with `{write_command(path)}` (add the flags of the run "
+            "you want, such as --epochs), or run notebook 04, which writes checkpoints/04_reference.pt."
+        )
     payload = _read(path, device)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         hint = ""
@@ -71,11 +88,11 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}.")
     if "sha256" in payload and payload["sha256"] != _digest({k: v for k, v in payload.items() if k != "sha256"}):
-        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them. Save it again.")
+        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them. {_save_again(path)}")
     try:
         config = Config(**payload["config"])
     except (KeyError, TypeError, ValueError) as e:
-        raise CheckpointError(f"{path} holds no valid config ({e}); save it again.") from e
+        raise CheckpointError(f"{path} holds no valid config ({e}). {_save_again(path)}") from e
     if model is None:
         model = mlp(config.num_inputs, config.hidden, config.output_num)
     expected = model.state_dict()
@@ -132,7 +149,7 @@ def _read(path: Path, device):
         raise CheckpointError(f"{path} cannot be read ({e.strerror or e}). Check its permissions.") from e
     if not (head.startswith(b"PK") or head.startswith(b"\x80")):  # neither torch.save's zip nor a pickle
         what = "it is empty" if not head else "it does not start like one"
-        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({what}). Save it again.")
+        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({what}). {_save_again(path)}")
     try:
         with warnings.catch_warnings():
             # a plain pickle (not torch.save's zip) makes torch warn about its protocol; we refuse it below anyway
@@ -145,7 +162,7 @@ def _read(path: Path, device):
         if asks is None:  # no object asked for: the data is garbled, not crafted
             raise CheckpointError(
                 f"{path} is damaged or not a PyTorch file (its data breaks off or holds instructions no checkpoint has). "
-                "Save it again."
+                f"{_save_again(path)}"
             ) from e
         raise CheckpointError(
             f"{path} was refused: it holds Python objects other than tensors and plain data (it asks for "
@@ -156,7 +173,7 @@ def _read(path: Path, device):
         why = str(e).splitlines()[0].split(". ")[0][:200] if str(e) else ""  # its first sentence
         if len(why) < 12:  # e.g. a bare "105" from the zip reader helps nobody
             why = f"torch.load failed with {type(e).__name__}" + (f": {why}" if why else "")
-        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({why}). Save it again.") from e
+        raise CheckpointError(f"{path} is damaged or not a PyTorch file ({why}). {_save_again(path)}") from e
 
 
 def _pickle_asks_for(path: Path):

@@ -2,7 +2,8 @@
 
 `JupyterLab` starts `jupyter lab` with fresh settings, workspaces and runtime folders, answers the
 REST API, measures the memory of the server and its kernels, and stops them by process id.
-The page helpers below drive it in Chromium through Playwright; see ../shared/notes/browser-testing.md.
+The page helpers below drive it in Chromium through Playwright, started from Debian's `chromium` with
+`executable_path` (Playwright's own browser download is not used).
 """
 
 import json

@@ -88,7 +88,10 @@ def _postbuild(tmp_path, mnist_root, extra_env=None):
     shim.mkdir()
     (shim / "pip").write_text(f'#!/bin/sh\necho "$@" >> "{tmp_path / "pip.log"}"\n')
     (shim / "pip").chmod(0o755)
-    (shim / "python").symlink_to(sys.executable)
+    # a wrapper, not a symlink: a symlinked venv python finds no pyvenv.cfg beside it and runs the base
+    # interpreter, without the venv's packages
+    (shim / "python").write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    (shim / "python").chmod(0o755)
     (tmp_path / "lab-app").mkdir()
     env = {
         **os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "MNIST_ROOT": str(mnist_root),

@@ -274,9 +274,13 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
 def test_cli_refuses_a_missing_or_foreign_file_in_one_line(mnist_root, tmp_path):
     missing = run_cli(tmp_path / "nope.pt", mnist_root=mnist_root)
     assert missing.returncode == 1 and "no such checkpoint file" in missing.stderr
+    assert f"python -m helpers.train --save {tmp_path / 'nope.pt'}" in missing.stderr
+    normalized = run_cli(tmp_path / "normalized.pt", mnist_root=mnist_root)  # the README's example: the hint keeps its flag
+    assert f"python -m helpers.train --normalize --save {tmp_path / 'normalized.pt'}" in normalized.stderr
     foreign = tmp_path / "notes.pt"
     foreign.write_text("not a checkpoint")
     refused = run_cli(foreign, mnist_root=mnist_root)
     assert refused.returncode == 1 and "python -m helpers.evaluate: error:" in refused.stderr
+    assert "written by `python -m helpers.train --save PATH` or by notebook 04" in refused.stderr  # what a valid one is
     for result in (missing, refused):
         assert "Traceback" not in result.stderr and result.stdout == ""

@@ -19,6 +19,8 @@ nbval.plugin.IPyNbCell.__init__ = _patient_cell_init
 
 def pytest_sessionstart(session):
     """Fetch MNIST once, before any test, when it is missing; with no network, stop with one message."""
+    import sys
+
     import pytest
 
     from helpers.data import MnistError, data_root, download, missing_files, raw_folder
@@ -31,5 +33,6 @@ def pytest_sessionstart(session):
     try:
         download(root)
     except MnistError as e:  # no network, a read-only folder, a damaged file: one message instead of one error per test
-        pytest.exit(f"The tests need MNIST and could not get it.\n{e}", returncode=pytest.ExitCode.USAGE_ERROR)
+        print(f"\nThe tests need MNIST and could not get it.\n{e}\n", file=sys.stderr)
+        pytest.exit("no MNIST: see the message above", returncode=pytest.ExitCode.USAGE_ERROR)
     print(f"MNIST is in {raw_folder(root)} now.")

@@ -181,6 +181,7 @@ class _Watcher:
         self.window = []  # batch losses since the last point
         self.last_draw = -math.inf
         self.gap = playground.refresh  # seconds between redraws
+        self.point_every = max(1, run.steps_per_epoch // 10)  # steps between loss points: >= 10 per epoch
 
     def on_step(self, history, loss: float):
         self.run.steps = history.steps
@@ -189,6 +190,10 @@ class _Watcher:
         if math.isfinite(loss):
             self.window.append(loss)
         verdict = self.guard.check_loss(history.steps, loss)
+        # a loss point every tenth of an epoch (and at the first step), however fast the run: even a
+        # one-second run draws a curve, not two dots
+        if history.steps == 1 or history.steps % self.point_every == 0:
+            self.add_loss_point()
         due = history.steps == 1 or time.perf_counter() - self.last_draw >= self.gap
         if verdict or due:
             started = time.perf_counter()
@@ -510,7 +515,7 @@ class Playground:
 
 def draw_runs(fig, runs, *, max_curves: int = 10):
     """Draw the loss and test-accuracy curves of the last `max_curves` runs into `fig`; the latest run bold."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
     fig.clear()
     loss_ax, acc_ax = fig.subplots(1, 2)
@@ -526,11 +531,18 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
         if run.accuracy_points:
             x, y = zip(*run.accuracy_points)
             acc_ax.plot(x, [min(max(a, 0.06), 0.995) for a in y], marker="o", markersize=3, label=label, **style)
-        if run.status == "diverged" and run.loss_points:
-            loss_ax.plot(*run.loss_points[-1], marker="x", markersize=10, color=style["color"])
+        if run.status == "diverged" and run.loss_points:  # often a single point at the very start: mark it plainly
+            point = run.loss_points[-1]
+            loss_ax.plot(*point, marker="X", markersize=12, color=style["color"], markeredgecolor="black")
+            loss_ax.annotate(f"#{run.number} diverged", xy=point, xytext=(12, -4), textcoords="offset points",
+                             fontsize=8, color=style["color"], fontweight="bold")
     loss_ax.set(xlabel="epoch", ylabel="train loss (log scale)", title="Loss (lower is better)")
     if any(run.loss_points for run in shown):
         loss_ax.set_yscale("log")
+        # plain numbers (0.1, 0.2, 0.5, 1, 2, 5, ...) instead of 2x10^0
+        loss_ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        loss_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        loss_ax.yaxis.set_minor_locator(NullLocator())
     acc_ax.axhline(DL4J_ACCURACY, color="gray", linestyle="--", linewidth=1, label=f"DL4J {DL4J_ACCURACY:.1%}")
     acc_ax.axhline(0.1, color="gray", linestyle=":", linewidth=1, label="chance 10%")
     # logit scale: stretched near 100%, so that 95% and 98% look as different as they are (2.5x fewer

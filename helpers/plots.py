@@ -228,7 +228,8 @@ def show_weights(weights, titles=None, *, ncols=10, size=1.1):
     weights = torch.as_tensor(weights).detach().cpu().reshape(-1, 28, 28)
     n = len(weights)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * size * 1.25), dpi=80, squeeze=False)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size + 1.2, nrows * size * 1.25), dpi=80, squeeze=False,
+                             layout="constrained")
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
@@ -236,5 +237,8 @@ def show_weights(weights, titles=None, *, ncols=10, size=1.1):
             ax.imshow(weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")  # one square per pixel
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
-    fig.tight_layout()
+    # one colour bar for all: each picture's own scale runs from its most negative to its most positive weight
+    scale = plt.cm.ScalarMappable(norm=plt.Normalize(-1, 1), cmap="RdBu_r")
+    bar = fig.colorbar(scale, ax=axes, ticks=[-1, 0, 1], aspect=6 * nrows, fraction=0.03)
+    bar.ax.set_yticklabels(["-max", "0", "+max"], fontsize=7)  # max: the largest |weight| of that picture
     return fig

@@ -19,11 +19,20 @@ def executed(name: str, **parameters) -> dict:
     """Run notebooks/<name>.ipynb top to bottom in a fresh kernel with papermill; return the executed notebook."""
     import papermill
 
+    from claims import CLAIMS
+
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()))
     out = OUT / f"{name}{suffix}.ipynb"
+    # the notebook as learners have it, plus one last cell, in the test's copy only: the notebook's claims,
+    # asserted with its variables in scope (an assert that fails fails the execution, naming the claim)
+    nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
+    nb["cells"].append({"cell_type": "code", "execution_count": None, "id": "test-claims",
+                        "metadata": {"tags": ["test-claims"]}, "outputs": [], "source": CLAIMS[name]})
+    source = OUT / f"{name}{suffix}.input.ipynb"
+    source.write_text(json.dumps(nb))
     papermill.execute_notebook(
-        str(NOTEBOOKS / f"{name}.ipynb"), str(out), parameters=parameters, cwd=str(NOTEBOOKS),
+        str(source), str(out), parameters=parameters, cwd=str(NOTEBOOKS),
         kernel_name="python3", progress_bar=False, log_output=False,
     )
     return json.loads(out.read_text())

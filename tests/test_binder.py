@@ -120,7 +120,11 @@ def test_postbuild_installs_helpers_sets_lab_defaults_and_puts_mnist_in_the_data
 
 def test_binder_lab_overrides_are_settings_jupyterlab_knows():
     # A misspelt plugin or key in overrides.json is ignored without a word: check them against the schemas.
-    schemas = Path(sys.prefix) / "share" / "jupyter" / "lab" / "schemas"
+    # JupyterLab's schemas sit under the prefix it was installed into: a venv's, or (for a venv that
+    # sees the system's packages) the base Python's
+    prefixes = [Path(p) / "share" / "jupyter" / "lab" / "schemas" for p in (sys.prefix, sys.base_prefix)]
+    schemas = next((p for p in prefixes if p.is_dir()), None)
+    assert schemas is not None, f"JupyterLab's settings schemas not found in {prefixes}"
     for plugin, settings in json.loads((BINDER / "overrides.json").read_text()).items():
         package, name = plugin.split(":")
         schema = json.loads((schemas / package / f"{name}.json").read_text())

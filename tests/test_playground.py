@@ -2,6 +2,8 @@
 
 import time
 
+import re
+
 import pytest
 import torch
 
@@ -38,7 +40,7 @@ def test_a_click_with_given_settings_joins_the_history(pg, mnist):
     assert run.accuracy == pytest.approx(accuracy(run.model, mnist[1]))  # the kept model is the trained one
     assert run.history.epochs_done == 2 and run.steps == 2 * 47
     assert run.seconds > 0 and 0 < run.first_point_seconds < run.seconds
-    assert len(run.loss_points) >= 2 and len(run.accuracy_points) >= 2  # the first point, and one per epoch
+    assert len(run.loss_points) >= 2 * 10 and len(run.accuracy_points) >= 2  # >= 10 loss points per epoch; accuracy each epoch
     epochs = [x for x, _ in run.accuracy_points]
     assert epochs == sorted(epochs) and epochs[-1] == 2.0
     html = pg.table_html.value
@@ -150,6 +152,10 @@ def test_state_survives_several_runs(pg):
     fig = pg.figure()
     loss_ax, acc_ax = fig.axes
     assert len(acc_ax.get_legend().get_texts()) == 4 + 2  # one entry per run, DL4J and chance
+    assert "#3 diverged" in [t.get_text() for t in loss_ax.texts]  # the diverged run is named where it ended
+    fig.canvas.draw()
+    labels = [t.get_text() for t in loss_ax.get_yticklabels() if t.get_text()]
+    assert labels and all(re.fullmatch(r"[\d.]+", label) for label in labels), labels  # 0.5, 1, 2: no 2x10^0
     assert all(len(r.model.state_dict()) == 4 for r in pg.runs)  # each run keeps its own network
     assert pg.runs[0].model is not pg.runs[1].model
 

@@ -214,7 +214,7 @@ def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
             colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
             bar_ax.bar(range(len(p)), p, color=colours)
             bar_ax.set(ylim=(0, 1), xticks=range(len(p)), yticks=[])
-            bar_ax.tick_params(axis="x", labelsize=6, length=0, pad=1)
+            bar_ax.tick_params(axis="x", labelsize=8, length=0, pad=1)  # the digits 0-9 under their bars
             for side in ("top", "right", "left"):
                 bar_ax.spines[side].set_visible(False)
     return fig

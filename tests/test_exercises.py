@@ -356,7 +356,7 @@ def test_playground_solutions_quote_what_the_playground_gives(mnist):
                 for lr in (0.006, 0.3, 0.5, 1.0, 2.0)}
     assert 0.86 <= accuracy[0.006] <= 0.90  # 06.2's task: "about 88%" with DL4J's settings
     assert 0.92 <= accuracy[0.3] <= 0.945  # 06.2: "about 93%", over the 92% asked for
-    assert 0.89 <= accuracy[0.5] <= 0.93  # 06.1: 0.5 learns, "about 91%"
+    assert 0.82 <= accuracy[0.5] <= 0.87 < accuracy[0.3]  # 06.1: 0.5 learns, "about 84%", "less than 0.3's"
     assert 0.15 <= accuracy[1.0] < 0.5  # 06.1: 1.0 "ends near 30%", under the 50% line
     assert pg.runs[-1].status == "diverged"  # 06.1: "2 and more diverge"
 
@@ -374,6 +374,6 @@ def test_evaluation_solutions_quote_what_the_reference_model_gives(mnist):
         score = torch.softmax(model(test.images), dim=1)[:, 9]
     sick = test.labels == 9
     strict = next(t for t in torch.linspace(0.01, 0.99, 99) if ((score >= t) & sick).sum() / (score >= t).sum() >= 0.99)
-    assert round(strict.item(), 2) == 0.80  # 05.3: "it is 0.80"
+    assert round(strict.item(), 2) == 0.81  # 05.3: "it is 0.81"
     recall = (((score >= strict) & sick).sum() / sick.sum()).item()
     assert 0.90 <= recall <= 0.92, recall  # 05.3: "about 91% of the 9s"

@@ -42,8 +42,10 @@ def test_weight_norm_counts_weights_not_biases():
 def test_l2_shrinks_the_weights(mnist):
     train, test = mnist
     free = quick_run(TINY.replace(l2=0.0), train, test)
-    pulled = quick_run(TINY.replace(l2=0.5), train, test)
+    pulled = quick_run(TINY.replace(l2=1.0, batch_size=16), train, test)  # DL4J's rule: 1/16 of each weight per step
     assert pulled.weight_norms[-1] < 0.9 * free.weight_norms[-1]
+    coupled = quick_run(TINY.replace(l2=0.5, l2_rule="pytorch"), train, test)  # lr x l2 / (1 - momentum) per step
+    assert coupled.weight_norms[-1] < 0.9 * free.weight_norms[-1]
 
 
 def test_plot_runs_draws_both_kinds(mnist):

@@ -100,7 +100,7 @@ def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
 
 
 def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
-    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=16, epochs=3, train_fraction=0.1)  # 6% of each weight per step
+    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=4, epochs=3, train_fraction=0.1)  # 25% of each weight per step
     assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
     assert heavy_l2.accuracy < 0.15
     tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, batch_size=128, epochs=3, train_fraction=0.1)
@@ -254,7 +254,7 @@ def test_notebook_runs_headless_and_leaves_pictures_and_results():
     nb = executed("06_playground")
     assert not errors_in(nb)
     text = text_of(nb)
-    assert "Run #1: lr 0.006, momentum 0.9, L2 0.0001, 5 epochs on 25%" in text
+    assert "Run #1: lr 0.006, momentum 0.9, L2 0.0001, batch 128, 5 epochs on 25%" in text
     assert "Run #3: lr 5," in text and "diverged" in text and "too high" in text
     assert "All checks passed." in text
     assert images_in(nb) >= 2  # the curves, as plain pictures for readers without a kernel

@@ -100,7 +100,7 @@ def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
 
 
 def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
-    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=4, epochs=3, train_fraction=0.1)  # 25% of each weight per step
+    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=2, epochs=1, train_fraction=0.1)  # half of each weight per step
     assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
     assert heavy_l2.accuracy < 0.15
     tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, batch_size=128, epochs=3, train_fraction=0.1)

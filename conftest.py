@@ -29,7 +29,9 @@ def pytest_sessionstart(session):
     missing = missing_files(root)
     if not missing:
         return
-    print(f"\nMNIST is missing under {raw_folder(root)} ({len(missing)} of 4 files): fetching it once with torchvision (~12 MB)...")
+    print(
+        f"\nMNIST is missing under {raw_folder(root)} ({len(missing)} of 4 files): fetching it once with torchvision (~12 MB)..."
+    )
     try:
         download(root)
     except MnistError as e:  # no network, a read-only folder, a damaged file: one message instead of one error per test

@@ -40,8 +40,24 @@ def plain_fit_seconds(train, test, config: Config) -> float:
         data = subset(train, config.train_fraction, generator=shuffle)
         torch.manual_seed(config.seed)
         model = mlp(config.num_inputs, config.hidden, config.output_num)
-        optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
-        fit(model, optimizer, data, test, epochs=config.epochs, batch_size=config.batch_size, generator=shuffle, progress=False)
+        optimizer = sgd(
+            model,
+            lr=config.lr,
+            momentum=config.momentum,
+            l2=config.l2,
+            batch_size=config.batch_size,
+            l2_rule=config.l2_rule,
+        )
+        fit(
+            model,
+            optimizer,
+            data,
+            test,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            generator=shuffle,
+            progress=False,
+        )
         seconds.append(time.perf_counter() - start)
 
     thread = threading.Thread(target=work)
@@ -77,7 +93,9 @@ def main(argv=None):
     pg.run(epochs=1, train_fraction=0.01)  # warm-up: first imports, first picture
     first, end, plain, stop_s, stop_steps = [], [], [], [], []
     for i in range(args.rounds):
-        run = pg.run(lr=config.lr, momentum=config.momentum, l2=config.l2, epochs=1, train_fraction=config.train_fraction)
+        run = pg.run(
+            lr=config.lr, momentum=config.momentum, l2=config.l2, epochs=1, train_fraction=config.train_fraction
+        )
         assert run.status == "done", run.message
         first.append(run.first_point_seconds)
         end.append(run.seconds)
@@ -86,14 +104,19 @@ def main(argv=None):
         stop_s.append(s)
         stop_steps.append(n)
         load = os.getloadavg()[0]
-        print(f"round {i + 1}: first point {first[-1]:.3f} s, one epoch {end[-1]:.2f} s"
-              + f", plain fit {plain[-1]:.2f} s"
-              + f", stop {s:.3f} s ({n} steps after the click), {run.steps} steps, {len(run.accuracy_points)} accuracy points;"
-              f" load average {load:.1f}", flush=True)
+        print(
+            f"round {i + 1}: first point {first[-1]:.3f} s, one epoch {end[-1]:.2f} s"
+            + f", plain fit {plain[-1]:.2f} s"
+            + f", stop {s:.3f} s ({n} steps after the click), {run.steps} steps, {len(run.accuracy_points)} accuracy points;"
+            f" load average {load:.1f}",
+            flush=True,
+        )
     med = statistics.median
     fit_s = med(plain)
-    print(f"first_point_s={med(first):.3f} one_epoch_s={med(end):.2f} fit_s={fit_s:.2f} "
-          f"overhead={med(end) / fit_s - 1:+.0%} stop_s={med(stop_s):.3f} stop_steps={max(stop_steps)}")
+    print(
+        f"first_point_s={med(first):.3f} one_epoch_s={med(end):.2f} fit_s={fit_s:.2f} "
+        f"overhead={med(end) / fit_s - 1:+.0%} stop_s={med(stop_s):.3f} stop_steps={max(stop_steps)}"
+    )
 
 
 if __name__ == "__main__":

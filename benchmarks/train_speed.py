@@ -48,7 +48,14 @@ def counted_flops_per_sample(config: Config, device) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
+    optimizer = sgd(
+        model,
+        lr=config.lr,
+        momentum=config.momentum,
+        l2=config.l2,
+        batch_size=config.batch_size,
+        l2_rule=config.l2_rule,
+    )
     images = torch.rand(config.batch_size, config.num_inputs, device=device)
     labels = torch.randint(0, config.output_num, (config.batch_size,), device=device)
     with FlopCounterMode(display=False) as counter:
@@ -126,20 +133,30 @@ def peak_rss_mib(command) -> float:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds, each one measurement of (a), (b), (c) (default 5)")
-    parser.add_argument("--dataloader-batches", type=int, default=100, help="DataLoader steps timed per round (default 100 of 469)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="interleaved rounds, each one measurement of (a), (b), (c) (default 5)"
+    )
+    parser.add_argument(
+        "--dataloader-batches", type=int, default=100, help="DataLoader steps timed per round (default 100 of 469)"
+    )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement (~40 s)")
-    parser.add_argument("--data-root", metavar="PATH", help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data/)")
+    parser.add_argument(
+        "--data-root", metavar="PATH", help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data/)"
+    )
     args = parser.parse_args(argv)
 
-    from torchvision import datasets, transforms
     from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
 
     config = Config()  # the reference: DL4J's settings
     device = default_device()
     print(f"Measured on: {describe_machine()}")
     waiting = {name: os.environ.get(name, "unset") for name in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
-    print("OpenMP waiting: " + ", ".join(f"{k}={v}" for k, v in waiting.items()) + " (PASSIVE costs ~40% on an idle machine)")
+    print(
+        "OpenMP waiting: "
+        + ", ".join(f"{k}={v}" for k, v in waiting.items())
+        + " (PASSIVE costs ~40% on an idle machine)"
+    )
     print(f"Load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
 
     per_sample = matmul_flops_per_sample(config.num_inputs, config.hidden, config.output_num)
@@ -156,14 +173,28 @@ def main(argv=None):
     train, _ = load_mnist(args.data_root, normalize=config.normalize, device=device)
     torch.manual_seed(config.seed)
     model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
+    optimizer = sgd(
+        model,
+        lr=config.lr,
+        momentum=config.momentum,
+        l2=config.l2,
+        batch_size=config.batch_size,
+        l2_rule=config.l2_rule,
+    )
     generator = torch.Generator().manual_seed(config.seed)
 
     dataset = datasets.MNIST(data_root(args.data_root), train=True, transform=transforms.ToTensor(), download=False)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True)
     torch.manual_seed(config.seed)
     dl_model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    dl_optimizer = sgd(dl_model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
+    dl_optimizer = sgd(
+        dl_model,
+        lr=config.lr,
+        momentum=config.momentum,
+        l2=config.l2,
+        batch_size=config.batch_size,
+        l2_rule=config.l2_rule,
+    )
     print(
         f"DataLoader loop: timed on the first {args.dataloader_batches} of its {len(loader)} batches in each round, "
         f"scaled by {len(loader)}/{args.dataloader_batches} to the full epoch"
@@ -188,7 +219,9 @@ def main(argv=None):
         )
     epoch_s, gemm = statistics.median(ours), statistics.median(gflops)
     limit_s, dataloader_s = epoch_flops / (gemm * 1e9), statistics.median(loaders)
-    print(f"Medians: GEMM {gemm:.1f} GFLOP/s, our epoch {epoch_s:.3f} s (min {min(ours):.3f}), DataLoader epoch {dataloader_s:.2f} s")
+    print(
+        f"Medians: GEMM {gemm:.1f} GFLOP/s, our epoch {epoch_s:.3f} s (min {min(ours):.3f}), DataLoader epoch {dataloader_s:.2f} s"
+    )
     print(f"Load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     if not args.no_memory:

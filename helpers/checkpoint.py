@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from helpers.config import Config
-from helpers.model import mlp
+from helpers.model import network
 
 FORMAT = "mnist-for-beginners checkpoint"  # marks a file as ours
 VERSION = 1  # bumped when the layout below changes
@@ -35,7 +35,11 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "metrics": dict(metrics or {}),
         "history": history.to_dict() if history is not None else None,
-        "versions": {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__), "python": platform.python_version()},
+        "versions": {
+            "torch": str(torch.__version__),
+            "torchvision": str(torchvision.__version__),
+            "python": platform.python_version(),
+        },
     }
     payload["sha256"] = _digest(payload)  # lets a load notice a flipped byte anywhere in what it reads
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -58,9 +62,10 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
 
 
 def write_command(path) -> str:
-    """The command that writes a checkpoint at `path`, with --normalize when its name says so."""
-    normalize = " --normalize" if "normaliz" in Path(path).name else ""
-    return f"python -m helpers.train{normalize} --save {path}"
+    """The command that writes a checkpoint at `path`, with --model cnn or --normalize when its name says so."""
+    name = Path(path).name
+    flags = " --model cnn" if "cnn" in name else " --normalize" if "normaliz" in name else ""
+    return f"python -m helpers.train{flags} --save {path}"
 
 
 def _save_again(path) -> str:
@@ -86,15 +91,19 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
             hint = " It looks like a bare state_dict: load it with model.load_state_dict(torch.load(path, weights_only=True))."
         raise CheckpointError(f"{path} is not a checkpoint of this tutorial (no '{FORMAT}' marker); refused.{hint}")
     if payload.get("version") != VERSION:
-        raise CheckpointError(f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}.")
+        raise CheckpointError(
+            f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}."
+        )
     if "sha256" in payload and payload["sha256"] != _digest({k: v for k, v in payload.items() if k != "sha256"}):
-        raise CheckpointError(f"{path} is damaged: its contents do not match the SHA-256 saved with them. {_save_again(path)}")
+        raise CheckpointError(
+            f"{path} is damaged: its contents do not match the SHA-256 saved with them. {_save_again(path)}"
+        )
     try:
         config = Config(**payload["config"])
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path} holds no valid config ({e}). {_save_again(path)}") from e
     if model is None:
-        model = mlp(config.num_inputs, config.hidden, config.output_num)
+        model = network(config)
     expected = model.state_dict()
     saved = payload.get("model")
     if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):

@@ -40,7 +40,9 @@ def typed(name):
 
 def add_data_flags(parser):
     """--data-root, shared by both commands."""
-    parser.add_argument("--data-root", metavar="PATH", help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data/)")
+    parser.add_argument(
+        "--data-root", metavar="PATH", help="folder holding MNIST/raw/ (default: $MNIST_ROOT, else data/)"
+    )
 
 
 def describe_machine() -> str:

@@ -17,10 +17,30 @@ REPO_DATA = Path(__file__).resolve().parent.parent / "data"  # default root, git
 # The four official files: size in bytes, IDX magic number, item count, SHA-256.
 # An IDX file is a big-endian header (magic, counts, sizes) followed by one uint8 per pixel/label.
 FILES = {
-    "train-images-idx3-ubyte": (47_040_016, 2051, 60_000, "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db"),
-    "train-labels-idx1-ubyte": (60_008, 2049, 60_000, "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5"),
-    "t10k-images-idx3-ubyte": (7_840_016, 2051, 10_000, "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7"),
-    "t10k-labels-idx1-ubyte": (10_008, 2049, 10_000, "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"),
+    "train-images-idx3-ubyte": (
+        47_040_016,
+        2051,
+        60_000,
+        "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    ),
+    "train-labels-idx1-ubyte": (
+        60_008,
+        2049,
+        60_000,
+        "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    ),
+    "t10k-images-idx3-ubyte": (
+        7_840_016,
+        2051,
+        10_000,
+        "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    ),
+    "t10k-labels-idx1-ubyte": (
+        10_008,
+        2049,
+        10_000,
+        "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+    ),
 }
 
 # Mean and standard deviation of all 47 million training pixels after scaling to [0, 1].

@@ -20,7 +20,7 @@ playground, the "Reset to DL4J" button (or `pg.reset()`). `reset_help()` prints 
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 
@@ -87,7 +87,9 @@ def exercise(id, *, title, task, starter, solution, why, hint):
     def register(judge):
         if id in EXERCISES:
             raise ValueError(f"exercise {id} is defined twice")
-        EXERCISES[id] = Exercise(id, title, task.strip(), starter.strip(), solution.strip(), why.strip(), hint.strip(), judge)
+        EXERCISES[id] = Exercise(
+            id, title, task.strip(), starter.strip(), solution.strip(), why.strip(), hint.strip(), judge
+        )
         return judge
 
     return register
@@ -105,7 +107,9 @@ def verdict(exercise_id: str, answer, **given) -> Verdict:
     """Judge `answer` to exercise `exercise_id` (objects it needs passed as keywords); return the Verdict."""
     ex = get(exercise_id)
     if _unanswered(answer):
-        return Verdict(ex.id, "unanswered", "Not answered yet. Replace the `...` with your answer and run the cell again.")
+        return Verdict(
+            ex.id, "unanswered", "Not answered yet. Replace the `...` with your answer and run the cell again."
+        )
     try:
         praise = ex.judge(answer, given)
     except Unanswered as e:
@@ -150,6 +154,7 @@ def _sentence(text: str) -> str:
 
 # --- reading answers ------------------------------------------------------------------------------
 
+
 def _unanswered(answer) -> bool:
     """`...` or None, alone or inside a tuple/list (e.g. `(mean, std)` with one still open)."""
     if answer is None or answer is Ellipsis:
@@ -165,7 +170,9 @@ def _number(answer, what="your answer") -> float:
         raise NotYet(f"{what} is the text {answer!r}; give a number (without quotes).")
     if isinstance(answer, torch.Tensor):
         if answer.numel() != 1:
-            raise NotYet(f"{what} is a tensor of shape {list(answer.shape)}; give one number (`.item()` turns a one-element tensor into one).")
+            raise NotYet(
+                f"{what} is a tensor of shape {list(answer.shape)}; give one number (`.item()` turns a one-element tensor into one)."
+            )
         answer = answer.item()
     elif hasattr(answer, "item") and not isinstance(answer, (int, float)):  # a NumPy number
         answer = answer.item()
@@ -200,13 +207,16 @@ def _call(function, *args, name="your function"):
     except Exception as e:  # noqa: BLE001 - any error in the learner's code is reported, never raised
         raise NotYet(f"{name} raised {type(e).__name__}: {e}") from None
     if result is None or result is Ellipsis:
-        raise Unanswered(f"Not answered yet: {name} returns nothing. Finish it, `return` the result, and run the cell again.")
+        raise Unanswered(
+            f"Not answered yet: {name} returns nothing. Finish it, `return` the result, and run the cell again."
+        )
     return result
 
 
 # --- the data the checks compare with, read straight from the MNIST files ---------------------------
 # Small and fast: labels are 60 KB, the per-digit ink is 10 numbers. Loading the images as float
 # tensors again would cost ~220 MB and seconds, in a kernel that already holds them once.
+
 
 def _path(name: str):
     from helpers.data import check_file, data_root, raw_folder
@@ -220,14 +230,14 @@ def _file(kind: str, split: str) -> str:
     return f"{'train' if split == 'train' else 't10k'}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _labels(split: str) -> torch.Tensor:
     """[N] int64 labels of "train" or "test"."""
     data = _path(_file("labels", split)).read_bytes()
     return torch.frombuffer(bytearray(data[8:]), dtype=torch.uint8).long()  # after the 8-byte IDX header
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ink_per_digit() -> torch.Tensor:
     """[10] float64: the mean pixel value (0-1) of the training images of each digit."""
     pixels = torch.frombuffer(bytearray(_path(_file("images", "train")).read_bytes()[16:]), dtype=torch.uint8)
@@ -255,6 +265,7 @@ def _quiet_model(*sizes):
 # ==================================================================================================
 # 01 · The dataset
 # ==================================================================================================
+
 
 @exercise(
     "01.1",
@@ -289,8 +300,10 @@ def _lazy(answer, given):
     test_labels = _labels("test")
     truth = (test_labels == most_common).double().mean().item()
     if abs(share - truth) < 1e-4:
-        return (f"always answering {most_common} scores {truth:.2%} on the test set, barely above a blind guess (10%): "
-                "the classes are nearly balanced, so accuracy is a fair score.")
+        return (
+            f"always answering {most_common} scores {truth:.2%} on the test set, barely above a blind guess (10%): "
+            "the classes are nearly balanced, so accuracy is a fair score."
+        )
     if abs(share / 100 - truth) < 1e-4:
         raise NotYet("that is a percentage; give it as a share between 0 and 1 (divide by 100).")
     if abs(share - train_counts[most_common].item() / len(_labels("train"))) < 1e-4:
@@ -372,14 +385,16 @@ the network must learn that a narrow stroke and a wide one can be the same digit
 )
 def _size(answer, given):
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise NotYet("give two numbers, as in `check(\"01.3\", (height, width))`.")
+        raise NotYet('give two numbers, as in `check("01.3", (height, width))`.')
     height, width = _whole_number(answer[0], "height"), _whole_number(answer[1], "width")
     inked = _training_image(3).reshape(28, 28) > 0
     true_height, true_width = int(inked.any(dim=1).sum()), int(inked.any(dim=0).sum())
     if (height, width) == (true_height, true_width):
         return f"{true_height} rows tall, {true_width} columns wide: the height fills MNIST's 20-pixel box, the width does not."
     if (height, width) == (true_width, true_height):
-        raise NotYet("height and width are swapped. In a [28, 28] grid, dim 0 counts rows: a row has ink if `any(dim=1)`, along it.")
+        raise NotYet(
+            "height and width are swapped. In a [28, 28] grid, dim 0 counts rows: a row has ink if `any(dim=1)`, along it."
+        )
     if int(inked.sum()) in (height, width):
         raise NotYet("that counts inked *pixels*; count the rows (and columns) that hold at least one.")
     if height == true_height:
@@ -392,6 +407,7 @@ def _size(answer, given):
 # ==================================================================================================
 # 02 · Hyperparameters
 # ==================================================================================================
+
 
 @exercise(
     "02.1",
@@ -423,9 +439,11 @@ def _fast(answer, given):
     if answer.lr != 0.1:
         raise NotYet(f"its learning rate is {answer.lr}; it should be 0.1.")
     if answer.momentum != 0:
-        raise NotYet(f"its momentum is {answer.momentum}; \"no momentum\" means 0 (DL4J's default is 0.9).")
+        raise NotYet(f'its momentum is {answer.momentum}; "no momentum" means 0 (DL4J\'s default is 0.9).')
     changed = [k for k, v in answer.to_dict().items() if v != getattr(Config(), k) and k not in ("lr", "momentum")]
-    raise NotYet(f"only lr and momentum should differ from DL4J's, but so do: {', '.join(changed)}. Start from `Config()`.")
+    raise NotYet(
+        f"only lr and momentum should differ from DL4J's, but so do: {', '.join(changed)}. Start from `Config()`."
+    )
 
 
 @exercise(
@@ -481,9 +499,13 @@ def _diverged(answer, given):
     if lr in diverged:
         return f"after 20 steps lr {lr} is {distance[lr]:,.0f} away from 5, having started 3 away: every jump overshoots further."
     if lr == 0.9:
-        raise NotYet("0.9 overshoots (w jumps across 5 each step), but each jump is shorter than the last, so it still settles. "
-                     "Look for one whose distance grows.")
-    raise NotYet(f"lr {lr} ends {distance[lr]:.3g} from 5: it converged. Print w after 20 steps for each learning rate.")
+        raise NotYet(
+            "0.9 overshoots (w jumps across 5 each step), but each jump is shorter than the last, so it still settles. "
+            "Look for one whose distance grows."
+        )
+    raise NotYet(
+        f"lr {lr} ends {distance[lr]:.3g} from 5: it converged. Print w after 20 steps for each learning rate."
+    )
 
 
 @exercise(
@@ -526,19 +548,24 @@ def _l2_factor(answer, given):
     if abs(factor - truth) <= 1e-3 * truth:
         return f"{steps} steps removing {pull:.2%} each: the weights would shrink to {truth:.1%} of their size, if the gradient did not push back."
     if abs(factor - (1 - config.lr * strong / (1 - config.momentum)) ** steps) < 1e-6:
-        raise NotYet("that is PyTorch's weight_decay rule, lr × l2 / (1 − momentum) per step; DL4J's removes l2 / batch size, with no learning rate or momentum in it.")
+        raise NotYet(
+            "that is PyTorch's weight_decay rule, lr × l2 / (1 − momentum) per step; DL4J's removes l2 / batch size, with no learning rate or momentum in it."
+        )
     if abs(factor - (1 - config.l2 / config.batch_size) ** steps) < 1e-6:
         raise NotYet(f"that uses the config's l2 ({config.l2:g}); the experiment's strong pull is l2 = 1.")
     if abs(factor - (1 - pull) ** (15 * 469)) < 1e-6 or factor < 1e-6:
         raise NotYet(f"that is over DL4J's full run; the quick run has only {steps} steps.")
     if abs(factor - (1 - pull)) < 1e-9:
         raise NotYet(f"that is the factor for one step; the quick run has {steps}.")
-    raise NotYet("compute the quick run's steps and the per-step share, then raise (1 − share) to the power of the steps.")
+    raise NotYet(
+        "compute the quick run's steps and the per-step share, then raise (1 − share) to the power of the steps."
+    )
 
 
 # ==================================================================================================
 # 03 · Building the layers
 # ==================================================================================================
+
 
 @exercise(
     "03.1",
@@ -584,17 +611,23 @@ def _softmax(answer, given):
         if torch.allclose(out.sum(dim=0), torch.ones(10), atol=1e-4):
             raise NotYet("your columns sum to 1, but each row (one image) should: sum over dim=1.")
         if abs(out.sum().item() - 1) < 1e-4:
-            raise NotYet("all your numbers together sum to 1, but each row should on its own: sum over dim=1, keepdim=True.")
+            raise NotYet(
+                "all your numbers together sum to 1, but each row should on its own: sum over dim=1, keepdim=True."
+            )
         if torch.allclose(out, torch.log_softmax(scores, dim=1), atol=1e-4):
-            raise NotYet("those are log-probabilities (negative numbers); softmax returns probabilities between 0 and 1.")
+            raise NotYet(
+                "those are log-probabilities (negative numbers); softmax returns probabilities between 0 and 1."
+            )
         if (out < 0).any():
             raise NotYet("some of your 'probabilities' are negative: exponentiate the scores first.")
         raise NotYet("each row should be exp(score) divided by the sum of exp over that row.")
     big = _call(answer, scores.clone() + 1000, name="my_softmax")
     if isinstance(big, torch.Tensor) and torch.allclose(big.detach().to(torch.float32), expected, atol=1e-5):
         return "and it even survives huge scores (it subtracts the maximum first), like torch.softmax."
-    return ("it matches torch.softmax. Bonus: try `my_softmax(scores + 1000)`: exp(1000) overflows to inf and "
-            "you get nan. Subtracting each row's max before exp fixes it without changing the result.")
+    return (
+        "it matches torch.softmax. Bonus: try `my_softmax(scores + 1000)`: exp(1000) overflows to inf and "
+        "you get nan. Subtracting each row's max before exp fixes it without changing the result."
+    )
 
 
 @exercise(
@@ -637,13 +670,19 @@ def _deeper(answer, given):
     linears = [(m.in_features, m.out_features) for m in parts if isinstance(m, nn.Linear)]
     if linears != [(784, 256), (256, 128), (128, 10)]:
         sizes = " → ".join([str(linears[0][0])] + [str(b) for _, b in linears]) if linears else "nowhere (no nn.Linear)"
-        raise NotYet(f"its Linear layers go {sizes}; they should go 784 → 256 → 128 → 10, each taking the previous one's outputs.")
+        raise NotYet(
+            f"its Linear layers go {sizes}; they should go 784 → 256 → 128 → 10, each taking the previous one's outputs."
+        )
     kinds = [type(m).__name__ for m in parts]
     if kinds[-1] != "Linear":
-        raise NotYet(f"it ends with {kinds[-1]}; end with the Linear that gives the 10 scores (the loss applies softmax).")
+        raise NotYet(
+            f"it ends with {kinds[-1]}; end with the Linear that gives the 10 scores (the loss applies softmax)."
+        )
     if kinds != ["Linear", "ReLU", "Linear", "ReLU", "Linear"]:
-        raise NotYet(f"its parts are {', '.join(kinds)}; put one ReLU after each hidden Linear, or the two layers "
-                     "collapse into one weighted sum.")
+        raise NotYet(
+            f"its parts are {', '.join(kinds)}; put one ReLU after each hidden Linear, or the two layers "
+            "collapse into one weighted sum."
+        )
     scores = _call(answer, torch.zeros(2, 784), name="deeper")
     if not isinstance(scores, torch.Tensor) or scores.shape != (2, 10):
         raise NotYet("for a batch of 2 images it should give scores of shape [2, 10].")
@@ -694,6 +733,7 @@ def _params(answer, given):
 # ==================================================================================================
 # 04 · Training
 # ==================================================================================================
+
 
 @exercise(
     "04.1",
@@ -751,15 +791,21 @@ def _train_step(answer, given):
         except NotYet as e:
             raise NotYet(f"{e} Return the loss (a one-element tensor is fine).") from None
         if abs(loss - expected_loss.item()) > 1e-4:
-            raise NotYet("the loss it returned is not the cross-entropy of `model(images)` and `labels` before the update.")
+            raise NotYet(
+                "the loss it returned is not the cross-entropy of `model(images)` and `labels` before the update."
+            )
         if all(torch.allclose(p, q, atol=1e-6) for p, q in zip(mine.parameters(), theirs.parameters())):
             continue
         if all(torch.equal(p, q) for p, q in zip(before, theirs.parameters())):
             raise NotYet("the weights did not change: call `optimizer.step()` after `loss.backward()`.")
         if i == 0:
-            raise NotYet("the first update is off: zero the gradients, then `loss.backward()`, then `optimizer.step()`.")
-        raise NotYet("the first step is right but the next ones are off: the gradients pile up across steps. "
-                     "Call `optimizer.zero_grad()` every step, before `loss.backward()`.")
+            raise NotYet(
+                "the first update is off: zero the gradients, then `loss.backward()`, then `optimizer.step()`."
+            )
+        raise NotYet(
+            "the first step is right but the next ones are off: the gradients pile up across steps. "
+            "Call `optimizer.zero_grad()` every step, before `loss.backward()`."
+        )
     return "forward, zero_grad, backward, step: the heart of every PyTorch training loop."
 
 
@@ -855,6 +901,7 @@ def _train_accuracy(answer, given):
 # 05 · Evaluating
 # ==================================================================================================
 
+
 def _confusion(given, how) -> torch.Tensor:
     confusion = torch.as_tensor(_given(given, "confusion", how))
     if confusion.shape != (10, 10):
@@ -892,7 +939,7 @@ network that rarely says "3" can have high precision and low recall at once.
 def _precision_recall(answer, given):
     confusion = _confusion(given, 'check("05.1", (precision_3, recall_3), confusion=report.confusion)')
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
-        raise NotYet("give two numbers, as in `check(\"05.1\", (precision_3, recall_3), ...)`.")
+        raise NotYet('give two numbers, as in `check("05.1", (precision_3, recall_3), ...)`.')
     p, r = _number(answer[0], "precision_3"), _number(answer[1], "recall_3")
     tp, called, actual = confusion[3, 3].item(), confusion[:, 3].sum().item(), confusion[3].sum().item()
     if not called or not actual:
@@ -900,15 +947,21 @@ def _precision_recall(answer, given):
     true_p, true_r = tp / called, tp / actual
     p_ok, r_ok = abs(p - true_p) < 1e-4, abs(r - true_r) < 1e-4
     if p_ok and r_ok:
-        return f"precision {tp} / {called} = {true_p:.4f}, recall {tp} / {actual} = {true_r:.4f}, as in the table below."
+        return (
+            f"precision {tp} / {called} = {true_p:.4f}, recall {tp} / {actual} = {true_r:.4f}, as in the table below."
+        )
     if abs(p - true_r) < 1e-4 and abs(r - true_p) < 1e-4:
-        raise NotYet("precision and recall are swapped. Precision divides by column 3 (everything *called* 3), recall by row 3 (every real 3).")
+        raise NotYet(
+            "precision and recall are swapped. Precision divides by column 3 (everything *called* 3), recall by row 3 (every real 3)."
+        )
     if abs(p / 100 - true_p) < 1e-4 or abs(r / 100 - true_r) < 1e-4:
         raise NotYet("those are percentages; give shares between 0 and 1.")
     if p_ok:
         raise NotYet("the precision is right; recall divides the same diagonal count by row 3's sum, the real 3s.")
     if r_ok:
-        raise NotYet("the recall is right; precision divides the same diagonal count by column 3's sum, everything called 3.")
+        raise NotYet(
+            "the recall is right; precision divides the same diagonal count by column 3's sum, everything called 3."
+        )
     raise NotYet("start from the diagonal entry `confusion[3, 3]`, the 3s called 3.")
 
 
@@ -946,12 +999,16 @@ def _weighted_recall(answer, given):
     truth = ((recall * support).sum() / support.sum()).item()
     macro = recall.mean().item()
     if abs(value - macro) < 1e-7 and abs(macro - truth) > 1e-7:
-        raise NotYet("that is the plain mean, the report's macro recall; weight each digit by its number of test images.")
+        raise NotYet(
+            "that is the plain mean, the report's macro recall; weight each digit by its number of test images."
+        )
     if abs(value - truth) < 1e-6:
         return f"{truth:.4f}, the report's accuracy: weighting each recall by its images gives back right answers / all images."
     if abs(value / 100 - truth) < 1e-4:
         raise NotYet("that is a percentage; give a share between 0 and 1.")
-    raise NotYet("multiply each digit's recall by its image count (the row sums), add them up, then divide by the total.")
+    raise NotYet(
+        "multiply each digit's recall by its image count (the row sums), add them up, then divide by the total."
+    )
 
 
 @exercise(
@@ -994,18 +1051,24 @@ def _threshold(answer, given):
     grid = torch.linspace(0.01, 0.99, 99)
     good = [g.item() for g in grid if precision_recall(g.item())[0] >= 0.99]
     if not good:
-        raise NotYet("no threshold in `thresholds` reaches precision 0.99 with this model: a better-trained one does (notebook 04).")
+        raise NotYet(
+            "no threshold in `thresholds` reaches precision 0.99 with this model: a better-trained one does (notebook 04)."
+        )
     lowest = good[0]
     p, r = precision_recall(t)
     if p < 0.99:
         raise NotYet(f"at {t:g} precision is {p:.4f}, below 0.99: raise the threshold.")
     if t <= lowest + 1e-6:
         return f"at {lowest:.2f} precision is {p:.4f} and recall {r:.4f}: the most 9s you can find while staying 99% precise."
-    raise NotYet(f"{t:g} reaches the precision, but a lower threshold does too and finds more 9s (recall {r:.4f} here): find the lowest.")
+    raise NotYet(
+        f"{t:g} reaches the precision, but a lower threshold does too and finds more 9s (recall {r:.4f} here): find the lowest."
+    )
+
 
 # ==================================================================================================
 # 06 · The playground
 # ==================================================================================================
+
 
 def _runs_with_lr(runs, lr):
     """The runs whose learning rate is `lr` (to 6 significant digits), latest last."""
@@ -1056,21 +1119,35 @@ def _edge(answer, given):
         raise NotYet("put the smaller learning rate first: `(one that learns, a larger one that fails)`.")
     for lr in (low, high):
         if not _runs_with_lr(runs, lr):
-            raise NotYet(f"no run in `pg.runs` has lr = {lr:g}: train it first (`pg.run(lr={lr:g}, epochs=1)` or the sliders).")
-    pairs = [(a, b) for a in _runs_with_lr(runs, low) for b in _runs_with_lr(runs, high)
-             if {k: v for k, v in a.settings.items() if k != "lr"} == {k: v for k, v in b.settings.items() if k != "lr"}]
+            raise NotYet(
+                f"no run in `pg.runs` has lr = {lr:g}: train it first (`pg.run(lr={lr:g}, epochs=1)` or the sliders)."
+            )
+    pairs = [
+        (a, b)
+        for a in _runs_with_lr(runs, low)
+        for b in _runs_with_lr(runs, high)
+        if {k: v for k, v in a.settings.items() if k != "lr"} == {k: v for k, v in b.settings.items() if k != "lr"}
+    ]
     if not pairs:
-        raise NotYet("your two runs differ in more than the learning rate: rerun them with the same momentum, L2, epochs and share.")
+        raise NotYet(
+            "your two runs differ in more than the learning rate: rerun them with the same momentum, L2, epochs and share."
+        )
     a, b = pairs[-1]
     if not _learned(a):
-        raise NotYet(f"the run with lr = {low:g} did not learn either ({a.status}, {a.accuracy:.1%}): try smaller values.")
+        raise NotYet(
+            f"the run with lr = {low:g} did not learn either ({a.status}, {a.accuracy:.1%}): try smaller values."
+        )
     if _learned(b):
         raise NotYet(f"lr = {high:g} still learns ({b.accuracy:.1%}): the edge is higher. Try larger values.")
     if high > 2 * low * (1 + 1e-9):
-        raise NotYet(f"the edge is between {low:g} and {high:g}, {high / low:.3g} times apart: try a value in between to narrow it to 2x.")
+        raise NotYet(
+            f"the edge is between {low:g} and {high:g}, {high / low:.3g} times apart: try a value in between to narrow it to 2x."
+        )
     failed = "the guard stopped it" if b.status == "diverged" else f"it ended at {b.accuracy:.1%}"
-    return (f"with momentum {a.config.momentum:g}, lr {low:g} learns ({a.accuracy:.1%}) and lr {high:g} fails "
-            f"({failed}): the edge lies between them.")
+    return (
+        f"with momentum {a.config.momentum:g}, lr {low:g} learns ({a.accuracy:.1%}) and lr {high:g} fails "
+        f"({failed}): the edge lies between them."
+    )
 
 
 @exercise(
@@ -1105,19 +1182,26 @@ def _fast_run(answer, given):
         raise NotYet(f"give one run of the playground (e.g. `pg.runs[-1]`), not a {type(answer).__name__}.")
     c = answer.config
     if c.epochs != 1 or c.train_fraction > 0.25 + 1e-9:
-        raise NotYet(f"that run had {c.epochs} epochs on {c.train_fraction:.0%} of the images; the budget is 1 epoch on 25% (or less).")
+        raise NotYet(
+            f"that run had {c.epochs} epochs on {c.train_fraction:.0%} of the images; the budget is 1 epoch on 25% (or less)."
+        )
     if answer.status != "done":
         raise NotYet(f"that run did not finish ({answer.status}); hand in one that ran its epoch to the end.")
     if answer.accuracy >= 0.92:
         return f"{answer.accuracy:.2%} in one short epoch, with lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}."
     if c.lr <= 0.01:
-        raise NotYet(f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {answer.steps} steps. Try larger.")
-    raise NotYet(f"{answer.accuracy:.1%} with lr {c.lr:g}, momentum {c.momentum:g}: close? Try neighbouring learning rates, and keep momentum.")
+        raise NotYet(
+            f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {answer.steps} steps. Try larger."
+        )
+    raise NotYet(
+        f"{answer.accuracy:.1%} with lr {c.lr:g}, momentum {c.momentum:g}: close? Try neighbouring learning rates, and keep momentum."
+    )
 
 
 # ==================================================================================================
 # 07 · Next steps
 # ==================================================================================================
+
 
 @exercise(
     "07.1",
@@ -1160,7 +1244,9 @@ def _conv_params(answer, given):
     if n == truth:
         return f"{conv.out_channels} × {conv.in_channels} × {k} + {conv.out_channels} = {truth:,}: each filter sees all {conv.in_channels} channels."
     if n == conv.out_channels * k + conv.out_channels:
-        raise NotYet(f"each filter covers all {conv.in_channels} input channels, not just one: {conv.in_channels} × 5 × 5 weights per filter.")
+        raise NotYet(
+            f"each filter covers all {conv.in_channels} input channels, not just one: {conv.in_channels} × 5 × 5 weights per filter."
+        )
     if n == truth - conv.out_channels:
         raise NotYet("you counted the weights; add one bias per filter.")
     raise NotYet("weights per filter (input channels × 5 × 5) times the number of filters, plus one bias per filter.")
@@ -1204,9 +1290,13 @@ def _deeper_accuracy(answer, given):
     share = _number(answer)
     truth = accuracy(model, test)
     if truth < 0.2:
-        raise NotYet(f"`deeper` reads only {truth:.0%} of the test digits right: it has not been trained yet. Train it with `fit` first.")
+        raise NotYet(
+            f"`deeper` reads only {truth:.0%} of the test digits right: it has not been trained yet. Train it with `fit` first."
+        )
     if abs(share - truth) < 1e-4:
         return f"the deeper MLP reads {truth:.2%} of the test digits right. Compare with the table above."
     if abs(share / 100 - truth) < 1e-4:
         raise NotYet("that is a percentage; give a share between 0 and 1.")
-    raise NotYet("that is not what `deeper` scores now; give its last test accuracy (`history.test_accuracy[-1]` of its run).")
+    raise NotYet(
+        "that is not what `deeper` scores now; give its last test accuracy (`history.test_accuracy[-1]` of its run)."
+    )

@@ -1,15 +1,14 @@
 """Quick training runs for the hyperparameter lesson (notebook 02), and a slider that reruns them."""
 
-import time
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import torch
 
 from helpers.config import Config
-from helpers.data import Digits, subset
-from helpers.model import mlp, sgd
-from helpers.training import History, fit
+from helpers.data import Digits
+from helpers.runs import build, train_run
+from helpers.training import History
 
 
 @dataclass
@@ -57,16 +56,10 @@ def quick_run(config: Config, train: Digits, test: Digits) -> Run:
     Everything random comes from config.seed: which images are in the subset, the start weights
     (torch.manual_seed(config.seed) right before the network is built) and the order of the batches.
     """
-    generator = torch.Generator().manual_seed(config.seed)  # subset and batch order
-    data = subset(train, config.train_fraction, generator=generator)
-    torch.manual_seed(config.seed)  # the start weights
-    model = mlp(config.num_inputs, config.hidden, config.output_num)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
-    run = Run(config, model, History())
-    start = time.perf_counter()
-    fit(model, optimizer, data, test, epochs=config.epochs, batch_size=config.batch_size,
-        generator=generator, callbacks=[_Recorder(run)], progress=False, history=run.history)
-    run.seconds = time.perf_counter() - start
+    run = Run(config, build(config), History())
+    run.seconds = train_run(
+        config, train, test, model=run.model, callbacks=[_Recorder(run)], history=run.history
+    ).seconds
     return run
 
 
@@ -86,8 +79,12 @@ def plot_runs(runs, *, label="lr", right="accuracy", title=""):
         loss_ax.plot(range(1, len(run.losses) + 1), run.losses, color=color, label=name)
     # a log scale when a loss blew up (or became nan), so that huge losses and small ones both stay visible
     exploded = any(not max(r.losses) <= 10 * r.losses[0] for r in runs)
-    loss_ax.set(xlabel="step (one batch each)", ylabel="train loss" + (" (log scale)" if exploded else ""),
-                yscale="log" if exploded else "linear", title="Loss: lower is better")
+    loss_ax.set(
+        xlabel="step (one batch each)",
+        ylabel="train loss" + (" (log scale)" if exploded else ""),
+        yscale="log" if exploded else "linear",
+        title="Loss: lower is better",
+    )
     loss_ax.legend(fontsize=8)
     if right == "accuracy":
         accuracies = [100 * r.accuracy for r in runs]
@@ -118,7 +115,19 @@ class SliderExperiment:
     where the new figure appears after each press.
     """
 
-    def __init__(self, name: str, slider, base: Config, train: Digits, test: Digits, *, runs=(), right="accuracy", title="", keep=6):
+    def __init__(
+        self,
+        name: str,
+        slider,
+        base: Config,
+        train: Digits,
+        test: Digits,
+        *,
+        runs=(),
+        right="accuracy",
+        title="",
+        keep=6,
+    ):
         import ipywidgets as widgets
 
         base.replace(**{name: slider.value})  # fails early, naming the field, if it is not a Config field
@@ -126,8 +135,12 @@ class SliderExperiment:
         self.right, self.title, self.keep = right, title, keep
         self.runs = list(runs)  # the runs shown when the cell ran
         self.mine = []  # the reader's runs, newest last (at most `keep`)
-        self.button = widgets.Button(description="Run", icon="play", button_style="primary",
-                                     tooltip=f"train {base.epochs} epoch(s) on {base.train_images:,} images")
+        self.button = widgets.Button(
+            description="Run",
+            icon="play",
+            button_style="primary",
+            tooltip=f"train {base.epochs} epoch(s) on {base.train_images:,} images",
+        )
         self.status = widgets.HTML(
             f"Pick a value and press <b>Run</b>: {base.epochs} epoch(s) on {base.train_images:,} training images, a few seconds."
         )

@@ -41,7 +41,9 @@ def confusion_matrix(y_true, y_pred, num_classes: int = 10) -> torch.Tensor:
     y_true = _as_classes(y_true, "y_true", num_classes)
     y_pred = _as_classes(y_pred, "y_pred", num_classes)
     if len(y_true) != len(y_pred):
-        raise ValueError(f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)} predictions; pass one prediction per label.")
+        raise ValueError(
+            f"y_true has {len(y_true)} labels but y_pred has {len(y_pred)} predictions; pass one prediction per label."
+        )
     # each (actual, predicted) pair gets its own number actual * C + predicted; count them all at once
     return torch.bincount(y_true * num_classes + y_pred, minlength=num_classes**2).reshape(num_classes, num_classes)
 
@@ -118,8 +120,14 @@ class Evaluation:
     def stats(self) -> str:
         """The report in DL4J's text layout (Evaluation.stats()), line for line."""
         c = self.num_classes
-        excluded = {name: int(values.isnan().sum()) for name, values in
-                    [("precision", self.class_precision), ("recall", self.class_recall), ("f1", self.class_f1)]}
+        excluded = {
+            name: int(values.isnan().sum())
+            for name, values in [
+                ("precision", self.class_precision),
+                ("recall", self.class_recall),
+                ("f1", self.class_f1),
+            ]
+        }
 
         def note(name):  # DL4J appends this to a metric's line when classes were left out of its average
             n = excluded[name]
@@ -137,8 +145,10 @@ class Evaluation:
             f"Precision, recall & F1: macro-averaged (equally weighted avg. of {c} classes)",
             "",
         ]
-        for classes, why, metric in [(self.never_predicted, "never predicted by the model", "precision"),
-                                     (self.never_present, "never present in the labels", "recall")]:
+        for classes, why, metric in [
+            (self.never_predicted, "never predicted by the model", "precision"),
+            (self.never_present, "never present in the labels", "recall"),
+        ]:
             if classes:
                 was = "was" if len(classes) == 1 else "were"
                 lines += [
@@ -146,8 +156,12 @@ class Evaluation:
                     f"and {was} excluded from average {metric}",
                     f"Classes excluded from average {metric}: {classes}",
                 ]
-        lines += ["", "=========================Confusion Matrix=========================", *self._matrix_lines(),
-                  "==================================================================", ]
+        lines += [
+            "",
+            "=========================Confusion Matrix=========================",
+            *self._matrix_lines(),
+            "==================================================================",
+        ]
         return "\n".join(lines)
 
     def _matrix_lines(self) -> list:
@@ -165,15 +179,21 @@ class Evaluation:
         rows = [f"{'digit':>5}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'images':>6}  {'predicted':>9}"]
         for c in range(self.num_classes):
             p, r, f = self.class_precision[c], self.class_recall[c], self.class_f1[c]
-            rows.append(f"{c:>5}  {_cell(p):>9}  {_cell(r):>6}  {_cell(f):>6}  "
-                        f"{int(self.actual_counts[c]):>6}  {int(self.predicted_counts[c]):>9}")
-        rows.append(f"{'macro':>5}  {_cell(self.precision):>9}  {_cell(self.recall):>6}  {_cell(self.f1):>6}  "
-                    f"{int(self.confusion.sum()):>6}  {int(self.confusion.sum()):>9}")
+            rows.append(
+                f"{c:>5}  {_cell(p):>9}  {_cell(r):>6}  {_cell(f):>6}  "
+                f"{int(self.actual_counts[c]):>6}  {int(self.predicted_counts[c]):>9}"
+            )
+        rows.append(
+            f"{'macro':>5}  {_cell(self.precision):>9}  {_cell(self.recall):>6}  {_cell(self.f1):>6}  "
+            f"{int(self.confusion.sum()):>6}  {int(self.confusion.sum()):>9}"
+        )
         return "\n".join(rows)
 
     def __repr__(self) -> str:
-        return (f"Evaluation(accuracy={self.accuracy:.4f}, precision={self.precision:.4f}, "
-                f"recall={self.recall:.4f}, f1={self.f1:.4f}, images={int(self.confusion.sum())})")
+        return (
+            f"Evaluation(accuracy={self.accuracy:.4f}, precision={self.precision:.4f}, "
+            f"recall={self.recall:.4f}, f1={self.f1:.4f}, images={int(self.confusion.sum())})"
+        )
 
 
 def evaluate(y_true, y_pred, num_classes: int = 10) -> Evaluation:
@@ -196,7 +216,9 @@ def _as_classes(values, name, num_classes) -> torch.Tensor:
     if len(t) == 0:
         raise ValueError(f"{name} is empty: there is nothing to evaluate.")
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-        raise ValueError(f"{name} has dtype {t.dtype}; pass class numbers as integers (e.g. `.long()`), or scores as [N, C].")
+        raise ValueError(
+            f"{name} has dtype {t.dtype}; pass class numbers as integers (e.g. `.long()`), or scores as [N, C]."
+        )
     low, high = int(t.min()), int(t.max())
     if low < 0 or high >= num_classes:
         bad = low if low < 0 else high

@@ -13,18 +13,20 @@ curves into an Image widget as PNG pictures; widget updates are messages the ker
 thread. Scripts and tests use the same click, then `wait()` for the finished run.
 """
 
+import html
 import io
 import math
 import threading
 import time
 from dataclasses import dataclass, field
 
+import matplotlib.colors
 import torch
 
-from helpers.config import TRAIN_SIZE, Config
-from helpers.data import Digits, subset
-from helpers.model import mlp, sgd
-from helpers.training import History, StopTraining, accuracy, fit
+from helpers.config import DL4J_ACCURACY, TRAIN_SIZE, Config
+from helpers.data import Digits
+from helpers.runs import build, train_run
+from helpers.training import History, StopTraining, accuracy
 
 SLIDERS = ("lr", "momentum", "l2", "batch_size", "epochs", "train_fraction")  # the Config fields the playground moves
 # The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
@@ -43,7 +45,6 @@ CHANCE = 0.12  # accuracy this low is guessing: 10 digits, and the commonest, 1,
 BLIND_LOSS = math.log(10)  # 2.30: the loss of a network that spreads its bets evenly over the 10 digits
 EXPLODED = 50.0  # a loss above this (20 x a blind guess) means the weights have blown up
 WARMUP_STEPS = 100  # the chance check waits this many steps (12,800 images) before it judges a run
-DL4J_ACCURACY = 0.971
 ACCURACY_TICKS = (0.1, 0.3, 0.5, 0.7, 0.9, 0.95, 0.98, 0.99)
 
 
@@ -123,7 +124,13 @@ class DivergenceGuard:
             self.peak_loss = max(self.peak_loss, loss)
         if not self.enabled or (math.isfinite(loss) and loss <= EXPLODED):
             return ""
-        what = "became NaN (not a number)" if math.isnan(loss) else "became infinite" if math.isinf(loss) else f"shot up to {loss:,.0f}"
+        what = (
+            "became NaN (not a number)"
+            if math.isnan(loss)
+            else "became infinite"
+            if math.isinf(loss)
+            else f"shot up to {loss:,.0f}"
+        )
         c = self.config
         self.verdict = (
             f"Diverged: at step {step} the loss {what}, where a blind guess scores {BLIND_LOSS:.1f}. "
@@ -137,7 +144,10 @@ class DivergenceGuard:
         """The verdict if, after the warm-up, test accuracy (0-1) is still at chance, else ''."""
         if not self.enabled or step < WARMUP_STEPS or accuracy > CHANCE:
             return ""
-        self.verdict = f"Stuck at chance: after {step} steps the network gets only {accuracy:.1%} of the test images right, no better than guessing. " + at_chance_advice(self.config)
+        self.verdict = (
+            f"Stuck at chance: after {step} steps the network gets only {accuracy:.1%} of the test images right, no better than guessing. "
+            + at_chance_advice(self.config)
+        )
         return self.verdict
 
     def hint(self) -> str:
@@ -153,7 +163,9 @@ class DivergenceGuard:
 def at_chance_advice(config: Config) -> str:
     """What most likely keeps a network at chance with these settings, and what to try."""
     c = config
-    shrink = c.l2 / c.batch_size if c.l2_rule == "dl4j" else c.lr * c.l2 / (1 - c.momentum)  # share of each weight L2 removes per step
+    shrink = (
+        c.l2 / c.batch_size if c.l2_rule == "dl4j" else c.lr * c.l2 / (1 - c.momentum)
+    )  # share of each weight L2 removes per step
     if shrink >= 3e-3:
         return (
             f"The L2 penalty {c.l2:g} is so strong (it removes {shrink:.1%} of every weight at each step) that it pulls the weights back to zero faster than learning "
@@ -241,22 +253,39 @@ class Playground:
     each epoch on all of them. `guard` stops failing runs (see DivergenceGuard).
     """
 
-    def __init__(self, train: Digits, test: Digits, *, config: Config = None, refresh: float = 0.4,
-                 sample_size: int = 2000, guard: bool = True, max_curves: int = 10):
+    def __init__(
+        self,
+        train: Digits,
+        test: Digits,
+        *,
+        config: Config = None,
+        refresh: float = 0.4,
+        sample_size: int = 2000,
+        guard: bool = True,
+        max_curves: int = 10,
+    ):
         import ipywidgets as widgets  # imported here: `import helpers` stays light
 
         config = config if config is not None else Config()
         if not isinstance(config, Config):
-            raise TypeError(f"Playground: config must be a helpers.config.Config, got {type(config).__name__}; e.g. Config(epochs=3).")
+            raise TypeError(
+                f"Playground: config must be a helpers.config.Config, got {type(config).__name__}; e.g. Config(epochs=3)."
+            )
         if not 0 < refresh <= 60:
             raise ValueError(f"Playground: refresh = {refresh!r} seconds is out of range: allowed 0 < refresh <= 60.")
         if not 1 <= sample_size <= len(test):
-            raise ValueError(f"Playground: sample_size = {sample_size!r} is out of range: allowed 1 to {len(test)} (the test images).")
+            raise ValueError(
+                f"Playground: sample_size = {sample_size!r} is out of range: allowed 1 to {len(test)} (the test images)."
+            )
         if len(train) != TRAIN_SIZE:
-            raise ValueError(f"Playground: train has {len(train):,} images; pass the full training set ({TRAIN_SIZE:,}): the train-share slider picks the subset.")
+            raise ValueError(
+                f"Playground: train has {len(train):,} images; pass the full training set ({TRAIN_SIZE:,}): the train-share slider picks the subset."
+            )
         self.train, self.test, self.config = train, test, config
         self.refresh, self.guard, self.max_curves = refresh, guard, max_curves
-        keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:sample_size].to(test.labels.device)
+        keep = torch.randperm(len(test), generator=torch.Generator().manual_seed(0))[:sample_size].to(
+            test.labels.device
+        )
         self.sample = Digits(test.images[keep], test.labels[keep])  # the same images for every point of every run
         self.runs = []  # every Run so far, oldest first
         self._thread = None
@@ -269,51 +298,104 @@ class Playground:
         layout = widgets.Layout(width="420px")
         self.sliders = {
             "lr": widgets.SelectionSlider(
-                options=_stops(LR_CHOICES + (config.lr,)), value=config.lr, description="learning rate", tooltip="Step size of each update. DL4J: 0.006", style=style, layout=layout,
+                options=_stops(LR_CHOICES + (config.lr,)),
+                value=config.lr,
+                description="learning rate",
+                tooltip="Step size of each update. DL4J: 0.006",
+                style=style,
+                layout=layout,
             ),
             "momentum": widgets.FloatSlider(
-                value=config.momentum, min=0.0, max=0.99, step=0.01, readout_format=".2f",
-                description="momentum", tooltip="Share of the last update carried into the next (Nesterov). DL4J: 0.9",
-                style=style, layout=layout,
+                value=config.momentum,
+                min=0.0,
+                max=0.99,
+                step=0.01,
+                readout_format=".2f",
+                description="momentum",
+                tooltip="Share of the last update carried into the next (Nesterov). DL4J: 0.9",
+                style=style,
+                layout=layout,
             ),
             "l2": widgets.SelectionSlider(
-                options=_stops(L2_CHOICES + (config.l2,)), value=config.l2,
-                description="L2", tooltip="Pull towards zero: DL4J's rule shrinks every weight by L2 / batch size per step; 0 turns it off. DL4J: 1e-4",
-                style=style, layout=layout,
+                options=_stops(L2_CHOICES + (config.l2,)),
+                value=config.l2,
+                description="L2",
+                tooltip="Pull towards zero: DL4J's rule shrinks every weight by L2 / batch size per step; 0 turns it off. DL4J: 1e-4",
+                style=style,
+                layout=layout,
             ),
             "batch_size": widgets.SelectionSlider(
-                options=_stops(BATCH_CHOICES + (config.batch_size,)), value=config.batch_size,
-                description="batch size", tooltip="Images per step: fewer gives more, noisier steps per epoch. DL4J: 128",
-                style=style, layout=layout,
+                options=_stops(BATCH_CHOICES + (config.batch_size,)),
+                value=config.batch_size,
+                description="batch size",
+                tooltip="Images per step: fewer gives more, noisier steps per epoch. DL4J: 128",
+                style=style,
+                layout=layout,
             ),
             "epochs": widgets.IntSlider(
-                value=config.epochs, min=1, max=MAX_EPOCHS, description="epochs",
-                tooltip="Passes over the training images. DL4J: 15", style=style, layout=layout,
+                value=config.epochs,
+                min=1,
+                max=MAX_EPOCHS,
+                description="epochs",
+                tooltip="Passes over the training images. DL4J: 15",
+                style=style,
+                layout=layout,
             ),
             "train_fraction": widgets.SelectionSlider(
-                options=_stops(SHARE_CHOICES + (config.train_fraction,), percent=True), value=config.train_fraction,
-                description="training share", tooltip="Share of the 60,000 training images used. DL4J: 100%",
-                style=style, layout=layout,
+                options=_stops(SHARE_CHOICES + (config.train_fraction,), percent=True),
+                value=config.train_fraction,
+                description="training share",
+                tooltip="Share of the 60,000 training images used. DL4J: 100%",
+                style=style,
+                layout=layout,
             ),
         }
-        self.train_button = widgets.Button(description="Train", button_style="success", icon="play", tooltip="Train a fresh network with these settings")
-        self.stop_button = widgets.Button(description="Stop", button_style="danger", icon="stop", disabled=True, tooltip="End the run after this batch; it keeps what it learned")
-        self.reset_button = widgets.Button(description="Reset to DL4J", icon="undo", tooltip="Put the sliders back to DL4J's values")
+        self.train_button = widgets.Button(
+            description="Train",
+            button_style="success",
+            icon="play",
+            tooltip="Train a fresh network with these settings",
+        )
+        self.stop_button = widgets.Button(
+            description="Stop",
+            button_style="danger",
+            icon="stop",
+            disabled=True,
+            tooltip="End the run after this batch; it keeps what it learned",
+        )
+        self.reset_button = widgets.Button(
+            description="Reset to DL4J", icon="undo", tooltip="Put the sliders back to DL4J's values"
+        )
         self.train_button.on_click(self._on_train)
         self.stop_button.on_click(self._on_stop)
         self.reset_button.on_click(self._on_reset)
-        self.status = widgets.HTML(value="Set the sliders and press <b>Train</b>. Every run is kept below, so you can compare.")
+        self.status = widgets.HTML(
+            value="Set the sliders and press <b>Train</b>. Every run is kept below, so you can compare."
+        )
         self.plot = widgets.Image(format="png", layout=widgets.Layout(width="880px", max_width="100%"))
         self.table_html = widgets.HTML()
         self.set(**{name: getattr(config, name) for name in SLIDERS})  # refuses a start value a slider cannot show
         s = self.sliders
-        self.widget = widgets.VBox([
-            widgets.HBox([
-                widgets.VBox([s["lr"], s["momentum"], s["l2"]]),
-                widgets.VBox([s["batch_size"], s["epochs"], s["train_fraction"], widgets.HBox([self.train_button, self.stop_button, self.reset_button])]),
-            ]),
-            self.status, self.plot, self.table_html,
-        ])
+        self.widget = widgets.VBox(
+            [
+                widgets.HBox(
+                    [
+                        widgets.VBox([s["lr"], s["momentum"], s["l2"]]),
+                        widgets.VBox(
+                            [
+                                s["batch_size"],
+                                s["epochs"],
+                                s["train_fraction"],
+                                widgets.HBox([self.train_button, self.stop_button, self.reset_button]),
+                            ]
+                        ),
+                    ]
+                ),
+                self.status,
+                self.plot,
+                self.table_html,
+            ]
+        )
         self._redraw()
 
     # --- what scripts, tests and instructors call -------------------------------------------------
@@ -333,7 +415,9 @@ class Playground:
         for name in ("momentum", "epochs"):  # the sliders without stops: their ends are the limits
             slider = self.sliders[name]
             if name in settings and not slider.min <= settings[name] <= slider.max:
-                raise ValueError(f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.training.fit for that run.")
+                raise ValueError(
+                    f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.training.fit for that run."
+                )
         for name, value in settings.items():  # all checked: now move them
             slider = self.sliders[name]
             if name in ("lr", "l2", "batch_size", "train_fraction"):
@@ -416,20 +500,21 @@ class Playground:
         try:
             config = self.config.replace(**self.settings())
         except (TypeError, ValueError) as e:  # e.g. a batch larger than the training share: say so, start nothing
-            self.status.value = f"<b>Cannot train with these settings:</b> {_escape(str(e))}"
+            self.status.value = f"<b>Cannot train with these settings:</b> {html.escape(str(e), quote=False)}"
             return
         self._stop.clear()
         self._error = None
         with torch.random.fork_rng(devices=[]):  # the run's seed, without moving the notebook's random numbers
-            torch.manual_seed(config.seed)  # the start weights: the same for every run with this seed
-            model = mlp(config.num_inputs, config.hidden, config.output_num).to(self.train.images.device)
+            model = build(config, device=self.train.images.device)  # the start weights config.seed gives
         steps_per_epoch = -(-config.train_images // config.batch_size)
         run = Run(number=len(self.runs) + 1, config=config, steps_per_epoch=steps_per_epoch, model=model)
         self.runs.append(run)
         self.train_button.disabled, self.stop_button.disabled = True, False
         self.status.value = f"Run #{run.number}: starting..."
         self.table_html.value = self.table()._repr_html_()
-        self._thread = threading.Thread(target=self._train, args=(run, clicked), name=f"playground-run-{run.number}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._train, args=(run, clicked), name=f"playground-run-{run.number}", daemon=True
+        )
         self._thread.start()
 
     def _on_stop(self, _button):
@@ -447,14 +532,8 @@ class Playground:
         c = run.config
         guard = DivergenceGuard(c, enabled=self.guard)
         try:
-            shuffle = torch.Generator().manual_seed(c.seed)  # which images the share keeps, and the batch order
-            train = subset(self.train, c.train_fraction, generator=shuffle)
-            optimizer = sgd(run.model, lr=c.lr, momentum=c.momentum, l2=c.l2, batch_size=c.batch_size, l2_rule=c.l2_rule)
             watcher = _Watcher(self, run, run.model, guard, clicked)
-            run.history = fit(
-                run.model, optimizer, train, self.test, epochs=c.epochs, batch_size=c.batch_size,
-                generator=shuffle, callbacks=[watcher], progress=False,
-            )
+            run.history = train_run(c, self.train, self.test, model=run.model, callbacks=[watcher]).history
             run.steps = run.history.steps
             if run.history.epochs_done == c.epochs:
                 run.accuracy = run.history.test_accuracy[-1]
@@ -492,11 +571,13 @@ class Playground:
         self._draw_png()
         self.table_html.value = self.table()._repr_html_()
         if finished is not None:
-            color = {"done": "#1a7f37", "stopped": "#9a6700", "diverged": "#cf222e", "error": "#cf222e"}[finished.status]
+            color = {"done": "#1a7f37", "stopped": "#9a6700", "diverged": "#cf222e", "error": "#cf222e"}[
+                finished.status
+            ]
             acc = "" if math.isnan(finished.accuracy) else f" · test accuracy <b>{finished.accuracy:.2%}</b>"
             self.status.value = (
                 f"<span style='color:{color}'><b>Run #{finished.number} {finished.status}</b>{acc} · {finished.seconds:.1f} s</span>"
-                f"<br>{_escape(finished.message)}"
+                f"<br>{html.escape(finished.message, quote=False)}"
             )
 
     def _draw_png(self):
@@ -524,7 +605,9 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
     for run in shown:
         latest = run is runs[-1]
         style = dict(color=_color(run.number), linewidth=2.2 if latest else 1.2, alpha=1.0 if latest else 0.6)
-        label = f"#{run.number} lr {run.config.lr:g}" + ("" if run.status in ("done", "running") else f" ({run.status})")
+        label = f"#{run.number} lr {run.config.lr:g}" + (
+            "" if run.status in ("done", "running") else f" ({run.status})"
+        )
         if run.loss_points:
             x, y = zip(*run.loss_points)
             loss_ax.plot(x, y, **style)
@@ -534,8 +617,15 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
         if run.status == "diverged" and run.loss_points:  # often a single point at the very start: mark it plainly
             point = run.loss_points[-1]
             loss_ax.plot(*point, marker="X", markersize=12, color=style["color"], markeredgecolor="black")
-            loss_ax.annotate(f"#{run.number} diverged", xy=point, xytext=(12, -4), textcoords="offset points",
-                             fontsize=8, color=style["color"], fontweight="bold")
+            loss_ax.annotate(
+                f"#{run.number} diverged",
+                xy=point,
+                xytext=(12, -4),
+                textcoords="offset points",
+                fontsize=8,
+                color=style["color"],
+                fontweight="bold",
+            )
     loss_ax.set(xlabel="epoch", ylabel="train loss (log scale)", title="Loss (lower is better)")
     if any(run.loss_points for run in shown):
         loss_ax.set_yscale("log")
@@ -557,7 +647,15 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
         ax.grid(alpha=0.3)
         ax.set_xlim(left=0)
     if not runs:
-        loss_ax.text(0.5, 0.5, "Press Train:\nthe curves appear here", ha="center", va="center", transform=loss_ax.transAxes, color="gray")
+        loss_ax.text(
+            0.5,
+            0.5,
+            "Press Train:\nthe curves appear here",
+            ha="center",
+            va="center",
+            transform=loss_ax.transAxes,
+            color="gray",
+        )
     acc_ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     return fig
 
@@ -565,7 +663,18 @@ def draw_runs(fig, runs, *, max_curves: int = 10):
 class RunTable:
     """The runs as a table: HTML in Jupyter, aligned text anywhere else."""
 
-    COLUMNS = ("run", "learning rate", "momentum", "L2", "batch", "epochs", "training share", "test accuracy", "time", "status")
+    COLUMNS = (
+        "run",
+        "learning rate",
+        "momentum",
+        "L2",
+        "batch",
+        "epochs",
+        "training share",
+        "test accuracy",
+        "time",
+        "status",
+    )
 
     def __init__(self, runs):
         self.runs = runs
@@ -575,14 +684,20 @@ class RunTable:
         rows = []
         for r in self.runs:
             c = r.config
-            rows.append((
-                f"#{r.number}", f"{c.lr:g}", f"{c.momentum:g}", f"{c.l2:g}", f"{c.batch_size}",
-                f"{c.epochs}" if r.status == "done" else f"{r.epochs_done:.2f} of {c.epochs}",
-                f"{c.train_fraction:.0%} ({c.train_images:,})",
-                "-" if math.isnan(r.accuracy) else f"{r.accuracy:.2%}",
-                f"{r.seconds:.1f} s" if r.status != "running" else "...",
-                r.status,
-            ))
+            rows.append(
+                (
+                    f"#{r.number}",
+                    f"{c.lr:g}",
+                    f"{c.momentum:g}",
+                    f"{c.l2:g}",
+                    f"{c.batch_size}",
+                    f"{c.epochs}" if r.status == "done" else f"{r.epochs_done:.2f} of {c.epochs}",
+                    f"{c.train_fraction:.0%} ({c.train_images:,})",
+                    "-" if math.isnan(r.accuracy) else f"{r.accuracy:.2%}",
+                    f"{r.seconds:.1f} s" if r.status != "running" else "...",
+                    r.status,
+                )
+            )
         return rows
 
     def __str__(self):
@@ -600,7 +715,13 @@ class RunTable:
         for run, row in zip(self.runs, self.rows()):
             swatch = f"<span style='color:{_color(run.number)}'>&#9632;</span> "
             cells = [swatch + row[0], *row[1:]]
-            body.append("<tr title='" + _escape(run.message).replace("'", "&#39;") + "'>" + "".join(f"<td style='padding:2px 8px'>{x}</td>" for x in cells) + "</tr>")
+            body.append(
+                "<tr title='"
+                + html.escape(run.message, quote=False).replace("'", "&#39;")
+                + "'>"
+                + "".join(f"<td style='padding:2px 8px'>{x}</td>" for x in cells)
+                + "</tr>"
+            )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
@@ -618,12 +739,8 @@ def _finished_message(run: Run, guard: DivergenceGuard) -> str:
 
 
 def _color(number: int) -> str:
-    """Run n's colour, the same in the curves and the table (matplotlib's tab10 cycle)."""
-    return ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf")[(number - 1) % 10]
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Run n's colour, the same in the curves and the table: matplotlib's default colour cycle (C0, C1, ...)."""
+    return matplotlib.colors.to_hex(f"C{(number - 1) % 10}")
 
 
 def _plain(html: str) -> str:

@@ -3,6 +3,8 @@
 import matplotlib.pyplot as plt
 import torch
 
+from helpers.config import DL4J_ACCURACY
+
 
 def show_digits(images, titles=None, *, ncols=10, size=1.1, cmap="gray_r"):
     """Draw images ([N, 784] or [N, 28, 28]) in a grid, each with an optional title; return the figure."""
@@ -20,7 +22,7 @@ def show_digits(images, titles=None, *, ncols=10, size=1.1, cmap="gray_r"):
     return fig
 
 
-def plot_history(history, *, label=None, axes=None, dl4j_accuracy=0.971):
+def plot_history(history, *, label=None, axes=None, dl4j_accuracy=DL4J_ACCURACY):
     """Train loss and test accuracy per epoch, side by side; pass `axes` to overlay several runs."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -29,7 +31,9 @@ def plot_history(history, *, label=None, axes=None, dl4j_accuracy=0.971):
     loss_ax.plot(epochs, history.train_loss, marker="o", label=label)
     loss_ax.set(xlabel="epoch", ylabel="train loss (cross-entropy)", title="Loss: lower is better")
     if history.test_accuracy:
-        acc_ax.plot(epochs[: len(history.test_accuracy)], [100 * a for a in history.test_accuracy], marker="o", label=label)
+        acc_ax.plot(
+            epochs[: len(history.test_accuracy)], [100 * a for a in history.test_accuracy], marker="o", label=label
+        )
     if dl4j_accuracy and not any(line.get_label() == "DL4J" for line in acc_ax.get_lines()):
         acc_ax.axhline(100 * dl4j_accuracy, color="gray", linestyle="--", linewidth=1, label="DL4J")
     acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy: higher is better")
@@ -57,8 +61,18 @@ class LiveCurves:
     `fit(..., progress=False)`: it replaces the text progress bar.
     """
 
-    def __init__(self, steps_per_epoch: int, *, every: int = 50, title: str = "", dl4j_accuracy: float = 0.971,
-                 epochs: int = None, min_seconds: float = 1.0, redraws_per_epoch: int = 5, dpi: int = 80):
+    def __init__(
+        self,
+        steps_per_epoch: int,
+        *,
+        every: int = 50,
+        title: str = "",
+        dl4j_accuracy: float = DL4J_ACCURACY,
+        epochs: int = None,
+        min_seconds: float = 1.0,
+        redraws_per_epoch: int = 5,
+        dpi: int = 80,
+    ):
         import time
 
         from IPython.display import display
@@ -143,18 +157,40 @@ class LiveCurves:
         self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
         if history is not None and history.train_loss:
             # an epoch's mean loss belongs to its middle, not its end
-            self.loss_ax.plot([i - 0.5 for i in range(1, len(history.train_loss) + 1)], history.train_loss, "o",
-                              color="tab:blue", markersize=4, label="mean of each epoch")
-        self.loss_ax.set(xlabel="epoch", ylabel="train loss (cross-entropy)", title="Loss (lower is better)", xlim=(0, xmax))
+            self.loss_ax.plot(
+                [i - 0.5 for i in range(1, len(history.train_loss) + 1)],
+                history.train_loss,
+                "o",
+                color="tab:blue",
+                markersize=4,
+                label="mean of each epoch",
+            )
+        self.loss_ax.set(
+            xlabel="epoch", ylabel="train loss (cross-entropy)", title="Loss (lower is better)", xlim=(0, xmax)
+        )
         self.acc_ax.clear()
         self.acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", markersize=4, color="tab:orange", label="this run")
         if accs:
-            self.acc_ax.annotate(f"{accs[-1]:.2f}%", (len(accs), accs[-1]), textcoords="offset points", xytext=(0, -15),
-                                 ha="center", fontsize=9, color="tab:orange")
+            self.acc_ax.annotate(
+                f"{accs[-1]:.2f}%",
+                (len(accs), accs[-1]),
+                textcoords="offset points",
+                xytext=(0, -15),
+                ha="center",
+                fontsize=9,
+                color="tab:orange",
+            )
         if self.dl4j_accuracy:
-            self.acc_ax.axhline(100 * self.dl4j_accuracy, color="gray", linestyle="--", linewidth=1,
-                                label=f"DL4J {100 * self.dl4j_accuracy:.1f}%")
-        self.acc_ax.set(xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy (higher is better)", xlim=(0, xmax + 0.5))
+            self.acc_ax.axhline(
+                100 * self.dl4j_accuracy,
+                color="gray",
+                linestyle="--",
+                linewidth=1,
+                label=f"DL4J {100 * self.dl4j_accuracy:.1f}%",
+            )
+        self.acc_ax.set(
+            xlabel="epoch", ylabel="test accuracy (%)", title="Test accuracy (higher is better)", xlim=(0, xmax + 0.5)
+        )
         for ax in (self.loss_ax, self.acc_ax):
             ax.grid(alpha=0.3)
             if any(not line.get_label().startswith("_") for line in ax.get_lines()):
@@ -177,8 +213,16 @@ def plot_confusion(confusion, *, ax=None, title="Confusion matrix"):
         for j in range(c):
             n = int(counts[i, j])
             dark = i != j and n > 0.6 * max(1, int(mistakes.max()))
-            ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
-                    color="white" if dark else "black", fontweight="bold" if i == j else "normal")
+            ax.text(
+                j,
+                i,
+                str(n),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+                fontweight="bold" if i == j else "normal",
+            )
     ax.set(xticks=range(c), yticks=range(c), xlabel="predicted digit", ylabel="actual digit", title=title)
     ax.figure.colorbar(image, ax=ax, label="images (mistakes only; diagonal uncoloured)", shrink=0.8)
     return ax
@@ -197,9 +241,20 @@ def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
     fig = plt.figure(figsize=(ncols * size, rows * size * 2.0), dpi=80)
     for r, row_fig in enumerate(fig.subfigures(rows, 1, squeeze=False).flat):
         # one sub-figure per row of digits: images on top, their probabilities just below
-        axes = row_fig.subplots(2, ncols, squeeze=False, gridspec_kw={"height_ratios": [1.4, 0.7], "hspace": 0.08,
-                                                                       "wspace": 0.2, "top": 0.8, "bottom": 0.08,
-                                                                       "left": 0.02, "right": 0.98})
+        axes = row_fig.subplots(
+            2,
+            ncols,
+            squeeze=False,
+            gridspec_kw={
+                "height_ratios": [1.4, 0.7],
+                "hspace": 0.08,
+                "wspace": 0.2,
+                "top": 0.8,
+                "bottom": 0.08,
+                "left": 0.02,
+                "right": 0.98,
+            },
+        )
         for col in range(ncols):
             k, img_ax, bar_ax = r * ncols + col, axes[0, col], axes[1, col]
             img_ax.axis("off")
@@ -209,8 +264,11 @@ def show_predictions(images, labels, probabilities, *, ncols=8, size=1.4):
             true, p = int(labels[k]), probabilities[k]
             guess = int(p.argmax())
             img_ax.imshow(images[k], cmap="gray_r", interpolation="nearest")
-            img_ax.set_title(f"true {true}, said {guess}\n({p[guess]:.0%} sure)", fontsize=8,
-                             color="black" if guess == true else "tab:red")
+            img_ax.set_title(
+                f"true {true}, said {guess}\n({p[guess]:.0%} sure)",
+                fontsize=8,
+                color="black" if guess == true else "tab:red",
+            )
             colours = ["tab:green" if d == true else "tab:red" if d == guess else "lightgray" for d in range(len(p))]
             bar_ax.bar(range(len(p)), p, color=colours)
             bar_ax.set(ylim=(0, 1), xticks=range(len(p)), yticks=[])
@@ -228,13 +286,16 @@ def show_weights(weights, titles=None, *, ncols=10, size=1.1):
     weights = torch.as_tensor(weights).detach().cpu().reshape(-1, 28, 28)
     n = len(weights)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size + 1.2, nrows * size * 1.25), dpi=80, squeeze=False,
-                             layout="constrained")
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(ncols * size + 1.2, nrows * size * 1.25), dpi=80, squeeze=False, layout="constrained"
+    )
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
             limit = float(weights[i].abs().max()) or 1.0
-            ax.imshow(weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")  # one square per pixel
+            ax.imshow(
+                weights[i], cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest"
+            )  # one square per pixel
             if titles is not None:
                 ax.set_title(str(titles[i]), fontsize=8)
     # one colour bar for all: each picture's own scale runs from its most negative to its most positive weight

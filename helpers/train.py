@@ -3,11 +3,10 @@
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 from helpers.cli import Parser, add_data_flags, describe_machine, fail, typed
-from helpers.config import Config
+from helpers.config import CNN_RECIPE, Config
 
 PROG = "python -m helpers.train"
 FLAGS = {  # flag -> (Config field, help)
@@ -27,21 +26,48 @@ def parse_args(argv=None):
     parser = Parser(prog=PROG, description=__doc__)
     for flag, (field, help) in FLAGS.items():
         parser.add_argument(flag, type=typed(field), default=getattr(Config(), field), help=help)
-    parser.add_argument("--l2-rule", choices=("dl4j", "pytorch"), default=Config().l2_rule,
-                        help="how --l2 acts: dl4j, DL4J's rule (weights shrink by l2/batch-size per step), or pytorch, torch's weight_decay (default: dl4j)")
+    parser.add_argument(
+        "--l2-rule",
+        choices=("dl4j", "pytorch"),
+        default=Config().l2_rule,
+        help="how --l2 acts: dl4j, DL4J's rule (weights shrink by l2/batch-size per step), or pytorch, torch's weight_decay (default: dl4j)",
+    )
     parser.add_argument("--normalize", action="store_true", help="standardise pixels with mean/std (off in DL4J)")
-    parser.add_argument("--quick", action="store_true",
-                        help="1 epoch on 10%% of the data, a smoke test in seconds (--epochs, --train-fraction given too win)")
+    parser.add_argument(
+        "--model",
+        choices=("mlp", "cnn"),
+        default=Config().model,
+        help="mlp: DL4J's network (default); cnn: a small CNN, with its own recipe as defaults "
+        f"(--normalize, --lr {CNN_RECIPE['lr']}, --epochs {CNN_RECIPE['epochs']}, --schedule one-cycle; flags given win)",
+    )
+    parser.add_argument(
+        "--schedule",
+        choices=("constant", "one-cycle"),
+        default=Config().schedule,
+        help="learning rate over the run: constant, as DL4J (default), or one-cycle (up to --lr, then down)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="1 epoch on 10%% of the data, a smoke test in seconds (--epochs, --train-fraction given too win)",
+    )
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint of the trained model there")
-    parser.add_argument("--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)")
+    parser.add_argument(
+        "--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)"
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     add_data_flags(parser)
-    if parser.parse_known_args(argv)[0].quick:  # --quick changes two defaults; flags given beside it still win
+    known = parser.parse_known_args(argv)[0]
+    if known.model == "cnn":  # the CNN's recipe becomes the defaults; flags given beside --model still win
+        parser.set_defaults(**{k: v for k, v in CNN_RECIPE.items() if k != "model"})
+    if known.quick:  # --quick changes two defaults; flags given beside it still win
         parser.set_defaults(epochs=1, train_fraction=0.1)
     args = parser.parse_args(argv)
     values = {field: getattr(args, field) for field, _ in FLAGS.values()}
     try:
-        config = Config(**values, l2_rule=args.l2_rule, normalize=args.normalize)
+        config = Config(
+            **values, l2_rule=args.l2_rule, normalize=args.normalize, model=args.model, schedule=args.schedule
+        )
     except (TypeError, ValueError) as e:
         parser.error(str(e).replace("Config.", "--").replace("_", "-"))
     return config, args
@@ -54,7 +80,9 @@ def share(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed 0 <= target <= 1, e.g. 0.97") from None
     if not 0 <= value <= 1:  # also refuses nan
-        raise argparse.ArgumentTypeError(f"{text} is out of range: allowed 0 <= target <= 1, a share such as 0.97 (not 97)")
+        raise argparse.ArgumentTypeError(
+            f"{text} is out of range: allowed 0 <= target <= 1, a share such as 0.97 (not 97)"
+        )
     return value
 
 
@@ -64,19 +92,22 @@ def main(argv=None) -> int:
     try:
         return run(config, args)
     except KeyboardInterrupt:  # outside training (fit handles its own): while loading, evaluating or saving
-        print(f"{PROG}: interrupted outside training; nothing was saved (an earlier checkpoint is unchanged).", file=sys.stderr)
+        print(
+            f"{PROG}: interrupted outside training; nothing was saved (an earlier checkpoint is unchanged).",
+            file=sys.stderr,
+        )
         return 130
 
 
 def run(config, args) -> int:
     """The body of `main`: load, build, train, evaluate, save."""
-    import torch  # imported after parsing, so that --help and bad flags answer at once
-
+    # imported after parsing, so that --help and bad flags answer at once
     from helpers.checkpoint import save_checkpoint
-    from helpers.data import MnistError, load_mnist, subset
+    from helpers.data import MnistError, load_mnist
     from helpers.metrics import evaluate
-    from helpers.model import count_parameters, mlp, sgd
-    from helpers.training import default_device, fit, predict
+    from helpers.model import count_parameters
+    from helpers.runs import build, train_run
+    from helpers.training import default_device, predict
 
     if args.save:
         check_writable(args.save)  # before training, so a typo does not cost a whole run
@@ -88,20 +119,15 @@ def run(config, args) -> int:
         train, test = load_mnist(args.data_root, normalize=config.normalize, device=device)
     except MnistError as e:
         fail(PROG, str(e))
-    torch.manual_seed(config.seed)  # weight init
-    shuffle = torch.Generator().manual_seed(config.seed)  # batch order, and which images a fraction keeps
-    train = subset(train, config.train_fraction, generator=shuffle)
     print("Build model....")
-    model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
+    model = build(config, device=device)
     print(f"  {count_parameters(model):,} parameters")
-    print(f"Train model.... ({len(train):,} images, {config.epochs} epochs)")
-    start = time.perf_counter()
-    history = fit(
-        model, optimizer, train, test, epochs=config.epochs, batch_size=config.batch_size, generator=shuffle,
-        callbacks=[EpochPrinter(config.epochs)], progress=not args.no_progress,
+    print(f"Train model.... ({config.train_images:,} images, {config.epochs} epochs)")
+    trained = train_run(
+        config, train, test, model=model, callbacks=[EpochPrinter(config.epochs)], progress=not args.no_progress
     )
-    seconds = time.perf_counter() - start
+    history, optimizer = trained.history, trained.optimizer
+    seconds = trained.seconds
     if history.stopped:
         print(f"Training stopped early: {history.stopped}.")
     print(f"Trained in {seconds:.1f} s")

@@ -38,11 +38,13 @@ def default_device() -> torch.device:
 
 @torch.inference_mode()
 def predict(model, images: torch.Tensor, *, batch_size: int = 10_000) -> torch.Tensor:
-    """The predicted digit for each image: the index of the highest of the 10 scores."""
-    model.eval()
-    out = torch.cat([model(images[i : i + batch_size]).argmax(dim=1) for i in range(0, len(images), batch_size)])
-    model.train()
-    return out
+    """The predicted digit for each image: the index of the highest of the 10 scores; the model's mode is kept."""
+    was_training = model.training
+    model.eval()  # no difference for our layers, but the habit matters once dropout or batch norm come in
+    try:
+        return torch.cat([model(images[i : i + batch_size]).argmax(dim=1) for i in range(0, len(images), batch_size)])
+    finally:
+        model.train(was_training)
 
 
 def accuracy(model, data: Digits) -> float:
@@ -102,7 +104,10 @@ def fit(
             if test is not None:
                 history.test_accuracy.append(accuracy(model, test))
             history.epochs_done = epoch + 1
-            bar.set_postfix(loss=f"{history.train_loss[-1]:.4f}", test_acc=f"{history.test_accuracy[-1]:.2%}" if test is not None else "-")
+            bar.set_postfix(
+                loss=f"{history.train_loss[-1]:.4f}",
+                test_acc=f"{history.test_accuracy[-1]:.2%}" if test is not None else "-",
+            )
             for hook in epoch_hooks:
                 hook(history)
             ctrl_c.check()
@@ -131,7 +136,10 @@ class _HoldCtrlC:
 
     def hold(self):
         """Start holding Ctrl-C."""
-        if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
             self.previous = signal.signal(signal.SIGINT, self._press)
 
     def _press(self, signum, frame):

@@ -25,8 +25,13 @@ import pytest
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))  # Debian's package: apt-get install chromium
 # Flags that keep a headless Chromium quiet on a closed network (no update checks, no QUIC probes).
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 KERNEL_IDLE = "Python 3 (ipykernel) | Idle"  # the status bar once the kernel has started and is waiting
 BINDER_MEMORY = 2 * 10**9  # mybinder.org's memory limit per session, "2 GB" (2 GiB would be more: test the stricter)
@@ -72,21 +77,36 @@ class JupyterLab:
         folders = {name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces")}
         for folder in folders.values():
             folder.mkdir(parents=True, exist_ok=True)
-        for plugin, values in self.settings.items():  # {"@scope/package:plugin": {setting: value}}, as in overrides.json
+        for (
+            plugin,
+            values,
+        ) in self.settings.items():  # {"@scope/package:plugin": {setting: value}}, as in overrides.json
             package, name = plugin.split(":")
             path = folders["settings"] / package / f"{name}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
         self.env.update(
-            JUPYTER_CONFIG_DIR=str(folders["config"]), JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
-            IPYTHONDIR=str(folders["ipython"]), JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
-            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]), PYTHONUNBUFFERED="1",
+            JUPYTER_CONFIG_DIR=str(folders["config"]),
+            JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
+            IPYTHONDIR=str(folders["ipython"]),
+            JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
+            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
+            PYTHONUNBUFFERED="1",
         )
         self.env.pop("JUPYTER_TOKEN", None)
         cmd = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-            "--port-retries=0", f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
-            "--LabApp.news_url=None", "--ServerApp.open_browser=False",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={self.port}",
+            "--port-retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
+            "--LabApp.news_url=None",
+            "--ServerApp.open_browser=False",
         ]
         if os.geteuid() == 0:
             cmd.append("--allow-root")
@@ -152,7 +172,9 @@ class JupyterLab:
         """Call the server's REST API; return the decoded JSON (None for an empty answer)."""
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}/{path}", data=data, method=method,
+            f"http://127.0.0.1:{self.port}/{path}",
+            data=data,
+            method=method,
             headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"},
         )
         with urllib.request.urlopen(request, timeout=30) as answer:
@@ -204,7 +226,9 @@ class PeakMemory:
         self.peak = max(self.peak, self.sample())
 
 
-def run_through_server(lab: JupyterLab, notebook: str, *, parameters: dict | None = None, cell_timeout: float = 1800) -> list:
+def run_through_server(
+    lab: JupyterLab, notebook: str, *, parameters: dict | None = None, cell_timeout: float = 1800
+) -> list:
     """Execute `notebook`'s code cells in a kernel the server starts for it, as JupyterLab would; return errors.
 
     The kernel is started through the sessions API (its working folder is the notebook's), then
@@ -220,8 +244,14 @@ def run_through_server(lab: JupyterLab, notebook: str, *, parameters: dict | Non
             sources.append("".join(cell["source"]))
             if parameters and "parameters" in cell.get("metadata", {}).get("tags", []):
                 sources.append("\n".join(f"{name} = {value!r}" for name, value in parameters.items()))
-    session = lab.api("POST", "api/sessions", {"path": notebook, "name": Path(notebook).name, "type": "notebook", "kernel": {"name": "python3"}})
-    client = BlockingKernelClient(connection_file=str(Path(lab.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{session['kernel']['id']}.json"))
+    session = lab.api(
+        "POST",
+        "api/sessions",
+        {"path": notebook, "name": Path(notebook).name, "type": "notebook", "kernel": {"name": "python3"}},
+    )
+    client = BlockingKernelClient(
+        connection_file=str(Path(lab.env["JUPYTER_RUNTIME_DIR"]) / f"kernel-{session['kernel']['id']}.json")
+    )
     client.load_connection_file()
     client.start_channels()
     try:
@@ -264,7 +294,8 @@ def run_all(page, *, timeout: float) -> None:
     # (finished, or stopped by an error that cancelled the cells after it).
     page.wait_for_function(
         f"(() => {{ const p = {_PROMPTS}; return p.length > 0 && !p.some(t => t.includes('*')) && p.some(t => /\\d/.test(t)); }})()",
-        timeout=timeout * 1000, polling=500,
+        timeout=timeout * 1000,
+        polling=500,
     )
     page.get_by_text(KERNEL_IDLE).wait_for(timeout=60_000)
 

@@ -8,12 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+from browser_support import BINDER_MEMORY, JupyterLab, PeakMemory, copy_notebooks, run_through_server
+from nbrun import NOTEBOOKS, OUT, ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
-
-from browser_support import BINDER_MEMORY, JupyterLab, PeakMemory, copy_notebooks, run_through_server
-from nbrun import NOTEBOOKS, OUT, ROOT
 
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -39,7 +38,9 @@ def pins() -> dict:
             continue
         req = Requirement(line)
         specs = list(req.specifier)
-        assert len(specs) == 1 and specs[0].operator == "==", f"binder/requirements.txt: pin {line!r} exactly (name==version)"
+        assert len(specs) == 1 and specs[0].operator == "==", (
+            f"binder/requirements.txt: pin {line!r} exactly (name==version)"
+        )
         found[canonicalize_name(req.name)] = Version(specs[0].version)
     return found
 
@@ -48,7 +49,11 @@ def test_binder_pins_every_package_of_requirements_within_its_range():
     pinned = pins()
     missing = sorted(set(ranges()) - set(pinned))
     assert not missing, f"binder/requirements.txt does not pin {missing}: add name==version for each"
-    outside = {name: f"{pinned[name]} not in {req.specifier}" for name, req in ranges().items() if not req.specifier.contains(pinned[name], prereleases=True)}
+    outside = {
+        name: f"{pinned[name]} not in {req.specifier}"
+        for name, req in ranges().items()
+        if not req.specifier.contains(pinned[name], prereleases=True)
+    }
     assert not outside, f"binder/requirements.txt pins outside requirements.txt's ranges: {outside}"
     extra = sorted(set(pinned) - set(ranges()))
     assert not extra, f"binder/requirements.txt pins {extra}, which requirements.txt does not list"
@@ -67,7 +72,13 @@ def test_binder_start_shortens_openmp_spinning_and_runs_the_command():
     start = BINDER / "start"
     assert os.access(start, os.X_OK), "binder/start must be executable"
     env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
-    run = subprocess.run([str(start), sys.executable, "-c", "import os; print(os.environ['GOMP_SPINCOUNT'])"], env=env, capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        [str(start), sys.executable, "-c", "import os; print(os.environ['GOMP_SPINCOUNT'])"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0 and run.stdout.strip() == "1000", run.stdout + run.stderr
 
 
@@ -75,9 +86,15 @@ def test_binder_python_is_one_the_project_supports():
     from packaging.specifiers import SpecifierSet
 
     runtime = (BINDER / "runtime.txt").read_text().strip()
-    assert re.fullmatch(r"python-3\.\d+", runtime), f"binder/runtime.txt: {runtime!r}, repo2docker expects e.g. python-3.11"
-    supported = SpecifierSet(re.search(r'requires-python\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1))
-    assert supported.contains(runtime.removeprefix("python-")), f"{runtime} is outside pyproject's requires-python {supported}"
+    assert re.fullmatch(r"python-3\.\d+", runtime), (
+        f"binder/runtime.txt: {runtime!r}, repo2docker expects e.g. python-3.11"
+    )
+    supported = SpecifierSet(
+        re.search(r'requires-python\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text()).group(1)
+    )
+    assert supported.contains(runtime.removeprefix("python-")), (
+        f"{runtime} is outside pyproject's requires-python {supported}"
+    )
 
 
 def _postbuild(tmp_path, mnist_root, extra_env=None):
@@ -94,8 +111,11 @@ def _postbuild(tmp_path, mnist_root, extra_env=None):
     (shim / "python").chmod(0o755)
     (tmp_path / "lab-app").mkdir()
     env = {
-        **os.environ, "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}", "MNIST_ROOT": str(mnist_root),
-        "JUPYTERLAB_DIR": str(tmp_path / "lab-app"), **(extra_env or {}),
+        **os.environ,
+        "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
+        "MNIST_ROOT": str(mnist_root),
+        "JUPYTERLAB_DIR": str(tmp_path / "lab-app"),
+        **(extra_env or {}),
     }
     run = subprocess.run(["./binder/postBuild"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     pip_log = (tmp_path / "pip.log").read_text() if (tmp_path / "pip.log").exists() else ""
@@ -132,7 +152,9 @@ def test_binder_lab_overrides_are_settings_jupyterlab_knows():
             spec = schema["properties"][key]
             allowed = [c["const"] for c in spec.get("oneOf", [])] or None
             assert allowed is None or value in allowed, f"{plugin} {key}={value!r}: allowed {allowed}"
-            assert {"boolean": bool, "string": str}[spec["type"]] is type(value), f"{plugin} {key}={value!r} is not a {spec['type']}"
+            assert {"boolean": bool, "string": str}[spec["type"]] is type(value), (
+                f"{plugin} {key}={value!r} is not a {spec['type']}"
+            )
 
 
 def test_postbuild_fails_the_build_when_mnist_cannot_be_fetched(tmp_path):
@@ -158,12 +180,21 @@ def test_training_notebook_fits_in_binder_memory(tmp_path, mnist_root):
         with PeakMemory(lab.rss, interval=0.05) as peak:
             errors = run_through_server(lab, "notebooks/04_training.ipynb", parameters={"epochs": 1})
     assert not errors, errors
-    figures = {"peak_server_and_kernel_bytes": peak.peak, "server_idle_bytes": idle, "torch_import": torch_import_rss(), "limit_bytes": BINDER_MEMORY}
+    figures = {
+        "peak_server_and_kernel_bytes": peak.peak,
+        "server_idle_bytes": idle,
+        "torch_import": torch_import_rss(),
+        "limit_bytes": BINDER_MEMORY,
+    }
     out = OUT.parent / "binder" / "memory.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(figures, indent=1))
-    print(f"\n04_training in JupyterLab: peak {peak.peak / 2**20:.0f} MiB (server + kernel; server alone {idle / 2**20:.0f} MiB) -> {out}")
-    assert peak.peak < BINDER_MEMORY, f"04_training peaked at {peak.peak / 1e9:.2f} GB with the server: over Binder's 2 GB"
+    print(
+        f"\n04_training in JupyterLab: peak {peak.peak / 2**20:.0f} MiB (server + kernel; server alone {idle / 2**20:.0f} MiB) -> {out}"
+    )
+    assert peak.peak < BINDER_MEMORY, (
+        f"04_training peaked at {peak.peak / 1e9:.2f} GB with the server: over Binder's 2 GB"
+    )
 
 
 def torch_import_rss() -> dict:
@@ -172,7 +203,9 @@ def torch_import_rss() -> dict:
     This machine may have a CUDA build of torch; Binder gets the CPU-only wheels, which take less.
     """
     code = "import psutil; r = psutil.Process().memory_info().rss; import torch, torchvision; print(torch.__version__, psutil.Process().memory_info().rss - r)"
-    build, added = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    build, added = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
     return {"build": build, "bytes": int(added)}
 
 
@@ -182,4 +215,6 @@ def test_readme_has_a_binder_badge_that_opens_lab_on_the_first_notebook():
     assert links, "README.md: add the Binder badge (mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/...)"
     assert all(link == "lab/tree/notebooks/01_dataset.ipynb" for link in links), links
     assert (NOTEBOOKS / "01_dataset.ipynb").exists()
-    assert re.search(r"(?i)binder.{0,300}\b\d(\.\d+)? ?GB", readme, re.S), "README.md: say how much memory a session takes"
+    assert re.search(r"(?i)binder.{0,300}\b\d(\.\d+)? ?GB", readme, re.S), (
+        "README.md: say how much memory a session takes"
+    )

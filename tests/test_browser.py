@@ -14,12 +14,21 @@ import re
 import time
 
 import pytest
-from playwright.sync_api import expect
-
 from browser_support import (
-    BINDER_MEMORY, CHROMIUM_ARGS, JupyterLab, PeakMemory, copy_notebooks, open_notebook, prompts, require_chromium, run_all, save, settle,
+    BINDER_MEMORY,
+    CHROMIUM_ARGS,
+    JupyterLab,
+    PeakMemory,
+    copy_notebooks,
+    open_notebook,
+    prompts,
+    require_chromium,
+    run_all,
+    save,
+    settle,
 )
 from nbrun import NOTEBOOKS, ROOT, errors_in, notebook_paths
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +39,9 @@ OTHERS = [p.stem for p in notebook_paths() if p.stem != PLAYGROUND]  # the playg
 # machine (raise it there with BROWSER_TEST_TIMEOUT); a hung notebook fails, it does not hang CI.
 RUN_TIMEOUT = float(os.environ.get("BROWSER_TEST_TIMEOUT", 900))
 # What JupyterLab shows instead of a widget when the widget front end is missing: the widget's repr.
-WIDGET_AS_TEXT = re.compile(r"\b\w*(Slider|Box|Button|Dropdown|Output|Text|HTML|Checkbox|Tab)\((value|children|description|layout|outputs)=")
+WIDGET_AS_TEXT = re.compile(
+    r"\b\w*(Slider|Box|Button|Dropdown|Output|Text|HTML|Checkbox|Tab)\((value|children|description|layout|outputs)="
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,8 +86,12 @@ def run_all_and_check(page, lab, name: str) -> dict:
     with PeakMemory(lab.rss) as memory:
         run_all(page, timeout=RUN_TIMEOUT)
     nb = save(page, lab.root / "notebooks" / f"{name}.ipynb")
-    print(f"\n{name}: Run All took {time.monotonic() - start:.0f} s; server + kernel peaked at {memory.peak / 2**20:.0f} MiB")
-    assert memory.peak < BINDER_MEMORY, f"{name}: server + kernel peaked at {memory.peak / 1e9:.2f} GB, over a Binder session's 2 GB"
+    print(
+        f"\n{name}: Run All took {time.monotonic() - start:.0f} s; server + kernel peaked at {memory.peak / 2**20:.0f} MiB"
+    )
+    assert memory.peak < BINDER_MEMORY, (
+        f"{name}: server + kernel peaked at {memory.peak / 1e9:.2f} GB, over a Binder session's 2 GB"
+    )
     assert not errors_in(nb), f"{name} shows an error in the browser: {errors_in(nb)}"
     not_run = [i for i, p in enumerate(prompts(page)) if not re.search(r"\d", p)]
     assert not not_run, f"{name}: code cells {not_run} did not run (prompts {prompts(page)})"
@@ -96,12 +111,17 @@ SLIDERS = ("learning rate", "momentum", "L2", "epochs", "training share")
 def slider(scope, label: str):
     """The slider (ipywidgets' div.widget-slider) in `scope` (a page or a locator) whose label reads `label`."""
     page = getattr(scope, "page", scope)
-    return scope.locator("div.widget-slider").filter(has=page.locator("label.widget-label", has_text=re.compile(f"^{re.escape(label)}$")))
+    return scope.locator("div.widget-slider").filter(
+        has=page.locator("label.widget-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
 
 
 def move(controls, label: str, to: str) -> str:
     """Focus the slider's handle and press Home, then ArrowRight until its readout shows `to`, as a reader could."""
-    handle, readout = slider(controls, label).locator("[role=slider]"), slider(controls, label).locator(".widget-readout")
+    handle, readout = (
+        slider(controls, label).locator("[role=slider]"),
+        slider(controls, label).locator(".widget-readout"),
+    )
     handle.focus()
     handle.press("Home")
     for _ in range(100):
@@ -115,7 +135,10 @@ def move(controls, label: str, to: str) -> str:
 def rows_of(table) -> list:
     """The run table as a list of {column: text}, one per run."""
     header = [h.strip() for h in table.locator("th").all_inner_texts()]
-    return [dict(zip(header, (c.strip() for c in row.locator("td").all_inner_texts()))) for row in table.locator("tbody tr").all()]
+    return [
+        dict(zip(header, (c.strip() for c in row.locator("td").all_inner_texts())))
+        for row in table.locator("tbody tr").all()
+    ]
 
 
 def train_and_wait(page, controls, table, curves) -> dict:
@@ -124,7 +147,8 @@ def train_and_wait(page, controls, table, curves) -> dict:
     controls.locator("button.widget-button", has_text=re.compile("^Train$")).click()
     page.wait_for_function(
         "([rows, n]) => { const r = [...document.querySelectorAll(rows)]; return r.length > n && !/running/.test(r[r.length - 1].textContent); }",
-        arg=[".jp-OutputArea-output .widget-html table tbody tr", runs], timeout=RUN_TIMEOUT * 1000,
+        arg=[".jp-OutputArea-output .widget-html table tbody tr", runs],
+        timeout=RUN_TIMEOUT * 1000,
     )
     assert len(rows_of(table)) == runs + 1, "Train did not add exactly one run to the table"
     assert curves.get_attribute("src") != src, "the curves were not redrawn"
@@ -150,8 +174,16 @@ def test_playground_widgets_render_and_train(page, lab):
     # Back to DL4J's settings with the button, then short runs set with the keyboard as a reader
     # would: 1 epoch on 10% of the training images.
     controls.locator("button.widget-button", has_text="Reset to DL4J").click()
-    for label, value in (("learning rate", "0.006"), ("momentum", "0.90"), ("L2", "0.0001"), ("epochs", "15"), ("training share", "100%")):
-        expect(slider(controls, label).locator(".widget-readout"), f"Reset to DL4J: {label} should show {value}").to_have_text(value)
+    for label, value in (
+        ("learning rate", "0.006"),
+        ("momentum", "0.90"),
+        ("L2", "0.0001"),
+        ("epochs", "15"),
+        ("training share", "100%"),
+    ):
+        expect(
+            slider(controls, label).locator(".widget-readout"), f"Reset to DL4J: {label} should show {value}"
+        ).to_have_text(value)
     move(controls, "epochs", to="1")
     move(controls, "training share", to="10%")
     row = train_and_wait(page, controls, table, curves)

@@ -3,17 +3,16 @@ right hint, is gentle when unanswered; the notebooks hold 2-4 of them with hidde
 
 import json
 import re
-import sys
 
 import pytest
 import torch
+from nbrun import ROOT, code_cells, executed, notebook_paths, text_of
 
 from helpers import exercises
 from helpers.config import Config
 from helpers.exercises import EXERCISES, exercises_of, verdict
 from helpers.metrics import evaluate
 from helpers.training import History
-from nbrun import ROOT, code_cells, executed, notebook_paths, text_of
 
 IDS = list(EXERCISES)
 
@@ -39,8 +38,11 @@ WRONG = {
     ),
     "04.2": ("best_epoch = history.test_accuracy.index(max(history.test_accuracy))", "index"),
     "04.3": ("train_accuracy = (predict(model, test.images) == test.labels).float().mean().item()", "not the test set"),
-    "05.1": ("precision_3, recall_3 = (report.confusion[3, 3] / report.confusion[3].sum()).item(), "
-             "(report.confusion[3, 3] / report.confusion[:, 3].sum()).item()", "swapped"),
+    "05.1": (
+        "precision_3, recall_3 = (report.confusion[3, 3] / report.confusion[3].sum()).item(), "
+        "(report.confusion[3, 3] / report.confusion[:, 3].sum()).item()",
+        "swapped",
+    ),
     "05.2": ("weighted_recall = report.class_recall.mean().item()", "plain mean"),
     "05.3": ("strict_threshold = 0.99", "lower threshold"),
     "06.1": (
@@ -83,23 +85,56 @@ def context(mnist):
         torch.manual_seed(0)
         model = mlp(784, 100, 10)  # a briefly trained model: its train and test accuracies differ
         g = torch.Generator().manual_seed(0)
-        fit(model, sgd(model, lr=0.1, momentum=0.9, l2=0, batch_size=128), subset(train, 0.05, generator=g), epochs=1, batch_size=128,
-            generator=g, progress=False)
+        fit(
+            model,
+            sgd(model, lr=0.1, momentum=0.9, l2=0, batch_size=128),
+            subset(train, 0.05, generator=g),
+            epochs=1,
+            batch_size=128,
+            generator=g,
+            progress=False,
+        )
         deeper = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10))
 
     def small_cnn():  # notebook 07's CNN
         return nn.Sequential(
-            nn.Unflatten(1, (1, 28, 28)), nn.Conv2d(1, 8, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(8, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(16 * 7 * 7, 10),
+            nn.Unflatten(1, (1, 28, 28)),
+            nn.Conv2d(1, 8, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(8, 16, kernel_size=5, padding=2),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Flatten(),
+            nn.Linear(16 * 7 * 7, 10),
         )
 
     return dict(
-        torch=torch, math=math, nn=nn, Config=Config, config=Config(),
-        quick=Config().replace(train_fraction=0.1, epochs=1, seed=123), train=train, test=test,
-        train_counts=torch.bincount(train.labels, minlength=10), mlp=mlp, count_parameters=count_parameters,
-        loss_fn=loss_fn, predict=predict, fit=fit, sgd=sgd, model=model, history=history,
-        report=evaluate(test.labels, predictions), score=score, sick=sick, thresholds=thresholds, precisions=precisions,
-        pg=Playground(train, test, config=Config()), small_cnn=small_cnn, deeper=deeper,
+        torch=torch,
+        math=math,
+        nn=nn,
+        Config=Config,
+        config=Config(),
+        quick=Config().replace(train_fraction=0.1, epochs=1, seed=123),
+        train=train,
+        test=test,
+        train_counts=torch.bincount(train.labels, minlength=10),
+        mlp=mlp,
+        count_parameters=count_parameters,
+        loss_fn=loss_fn,
+        predict=predict,
+        fit=fit,
+        sgd=sgd,
+        model=model,
+        history=history,
+        report=evaluate(test.labels, predictions),
+        score=score,
+        sick=sick,
+        thresholds=thresholds,
+        precisions=precisions,
+        pg=Playground(train, test, config=Config()),
+        small_cnn=small_cnn,
+        deeper=deeper,
     )
 
 
@@ -141,6 +176,7 @@ def check_line(ex) -> str:
 
 # --- the registry ------------------------------------------------------------------------------
 
+
 def test_every_exercise_has_a_typical_wrong_answer_here():
     assert set(WRONG) == set(EXERCISES)
 
@@ -161,6 +197,7 @@ def test_each_notebook_has_two_to_four_exercises(notebook):
 
 
 # --- every check: solution right, typical mistake wrong with its hint, open answer gentle --------
+
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_check_accepts_the_solution(exercise_id, context_of):
@@ -271,7 +308,9 @@ def test_notebook_solutions_are_hidden_and_match_the_registry(path):
     cells = _cells(path)
     for ex in exercises_of(path.stem):
         check_at = next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and f'check("{ex.id}"' in _source(c))
-        assert ex.task in _source(cells[check_at - 1]), f"{ex.id}: the 'Try it' cell above the check should hold the registry's task"
+        assert ex.task in _source(cells[check_at - 1]), (
+            f"{ex.id}: the 'Try it' cell above the check should hold the registry's task"
+        )
         assert _source(cells[check_at]) == ex.starter, f"{ex.id}: the answer cell should be the registry's starter"
         solution = cells[check_at + 1]
         assert SOLUTION_CELL.search(_source(solution)) and SOLUTION_CELL.search(_source(solution)).group(1) == ex.id
@@ -279,14 +318,15 @@ def test_notebook_solutions_are_hidden_and_match_the_registry(path):
         assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
         text = _source(solution)
         assert text.lstrip().startswith("<details>") and text.rstrip().endswith("</details>"), "folded on GitHub too"
-        assert ex.solution in text, f"{ex.id}: the notebook's solution differs from helpers/exercises.py (run workshop/sync_exercises.py)"
+        assert ex.solution in text, (
+            f"{ex.id}: the notebook's solution differs from helpers/exercises.py (run workshop/sync_exercises.py)"
+        )
 
 
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)
 def test_notebook_exercises_are_in_sync_with_the_registry(path):
     """workshop/sync_exercises.py would change nothing: the cells are what the registry says."""
-    sys.path.insert(0, str(ROOT / "workshop"))
-    from sync_exercises import sync
+    from sync_exercises import sync  # workshop/, on the path through pyproject.toml's pytest `pythonpath`
 
     nb = json.loads(path.read_text())
     before = json.dumps(nb)
@@ -313,9 +353,8 @@ def test_executed_notebook_leaves_exercises_open_and_shows_no_solution(name):
 @pytest.mark.browser
 def test_solution_is_collapsed_in_jupyterlab_until_opened(tmp_path):
     """In JupyterLab a solution shows as one folded line; two clicks (unfold, then ▶) reveal the code."""
-    from playwright.sync_api import sync_playwright
-
     from browser_support import CHROMIUM_ARGS, JupyterLab, copy_notebooks, open_notebook, require_chromium
+    from playwright.sync_api import sync_playwright
 
     chromium = require_chromium()
     path = next((p for p in PATHS if exercises_of(p.stem)), None)
@@ -334,7 +373,9 @@ def test_solution_is_collapsed_in_jupyterlab_until_opened(tmp_path):
             folded = page.locator(".jp-InputPlaceholder", has_text=f"Solution {ex.id}")
             folded.wait_for()
             shown = page.locator(".jp-RenderedMarkdown code", has_text=code)  # the solution as rendered
-            assert shown.count() == 0 or not shown.first.is_visible(), "the solution's code shows before it is asked for"
+            assert shown.count() == 0 or not shown.first.is_visible(), (
+                "the solution's code shows before it is asked for"
+            )
             folded.click()  # unfold the cell: the <details> summary appears, still closed
             summary = page.locator(".jp-RenderedMarkdown summary", has_text=f"Solution {ex.id}")
             summary.wait_for()
@@ -352,8 +393,10 @@ def test_playground_solutions_quote_what_the_playground_gives(mnist):
     from helpers.playground import Playground
 
     pg = Playground(*mnist, config=Config(epochs=1, train_fraction=0.25))
-    accuracy = {lr: pg.run(lr=lr, momentum=0.9, l2=1e-4, epochs=1, train_fraction=0.25).accuracy
-                for lr in (0.006, 0.3, 0.5, 1.0, 2.0)}
+    accuracy = {
+        lr: pg.run(lr=lr, momentum=0.9, l2=1e-4, epochs=1, train_fraction=0.25).accuracy
+        for lr in (0.006, 0.3, 0.5, 1.0, 2.0)
+    }
     assert 0.86 <= accuracy[0.006] <= 0.90  # 06.2's task: "about 88%" with DL4J's settings
     assert 0.92 <= accuracy[0.3] <= 0.945  # 06.2: "about 93%", over the 92% asked for
     assert 0.82 <= accuracy[0.5] <= 0.87 < accuracy[0.3]  # 06.1: 0.5 learns, "about 84%", "less than 0.3's"

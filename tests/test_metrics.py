@@ -51,7 +51,12 @@ def assert_matches_sklearn(y_true, y_pred):
     assert ours.class_f1.isnan().numpy().tolist() == (~defined).tolist()
     # the report prints each number to 4 decimals, as sklearn's values round
     text = ours.stats()
-    for line, key in [("Accuracy:", "accuracy"), ("Precision:", "precision"), ("Recall:", "recall"), ("F1 Score:", "f1")]:
+    for line, key in [
+        ("Accuracy:", "accuracy"),
+        ("Precision:", "precision"),
+        ("Recall:", "recall"),
+        ("F1 Score:", "f1"),
+    ]:
         expected = "NaN" if math.isnan(ref[key]) else f"{ref[key]:.4f}"
         assert re.search(rf"^ {line}\s+{expected}\b", text, re.M), (line, expected, text)
     return ours
@@ -148,32 +153,36 @@ def test_report_layout_is_dl4j_line_for_line():
     y_true = torch.tensor([0] * 50 + [1] * 30 + [2] * 20)
     y_pred = torch.tensor([0] * 45 + [1] * 5 + [1] * 30 + [2] * 18 + [0] * 2)
     text = evaluate(y_true, y_pred, num_classes=3).stats()
-    expected = "\n".join([
-        "",
-        "",
-        "========================Evaluation Metrics========================",
-        " # of classes:    3",
-        " Accuracy:        0.9300",
-        " Precision:       0.9382",  # (45/47 + 30/35 + 18/18) / 3
-        " Recall:          0.9333",  # (45/50 + 30/30 + 18/20) / 3
-        " F1 Score:        0.9328",
-        "Precision, recall & F1: macro-averaged (equally weighted avg. of 3 classes)",
-        "",
-        "",
-        "=========================Confusion Matrix=========================",
-        "  0  1  2",
-        "----------",
-        " 45  5  0 | 0 = 0",
-        "  0 30  0 | 1 = 1",
-        "  2  0 18 | 2 = 2",
-        "",
-        "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times",
-        "==================================================================",
-    ])
+    expected = "\n".join(
+        [
+            "",
+            "",
+            "========================Evaluation Metrics========================",
+            " # of classes:    3",
+            " Accuracy:        0.9300",
+            " Precision:       0.9382",  # (45/47 + 30/35 + 18/18) / 3
+            " Recall:          0.9333",  # (45/50 + 30/30 + 18/20) / 3
+            " F1 Score:        0.9328",
+            "Precision, recall & F1: macro-averaged (equally weighted avg. of 3 classes)",
+            "",
+            "",
+            "=========================Confusion Matrix=========================",
+            "  0  1  2",
+            "----------",
+            " 45  5  0 | 0 = 0",
+            "  0 30  0 | 1 = 1",
+            "  2  0 18 | 2 = 2",
+            "",
+            "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times",
+            "==================================================================",
+        ]
+    )
     assert text == expected
 
 
-@pytest.mark.parametrize("biggest, width", [(9, 2), (10, 2), (11, 3), (100, 3), (999, 4), (1000, 4), (1001, 5), (1135, 5)])
+@pytest.mark.parametrize(
+    "biggest, width", [(9, 2), (10, 2), (11, 3), (100, 3), (999, 4), (1000, 4), (1001, 5), (1135, 5)]
+)
 def test_matrix_column_width_follows_dl4j(biggest, width):
     # DL4J: ceil(log10(largest count, at least the number of classes)) digits, plus one space
     y = torch.tensor([0] * (biggest - 1) + list(range(10)))  # class 0 occurs `biggest` times
@@ -192,8 +201,16 @@ def test_real_predictions_match_sklearn(mnist):
     torch.manual_seed(0)
     model = mlp(784, 100, 10)
     g = torch.Generator().manual_seed(0)
-    fit(model, sgd(model, lr=0.05, momentum=0.9, l2=1e-4, batch_size=128), subset(train, 0.1, generator=g), None,
-        epochs=1, batch_size=128, generator=g, progress=False)
+    fit(
+        model,
+        sgd(model, lr=0.05, momentum=0.9, l2=1e-4, batch_size=128),
+        subset(train, 0.1, generator=g),
+        None,
+        epochs=1,
+        batch_size=128,
+        generator=g,
+        progress=False,
+    )
     y_pred = predict(model, test.images)
     report = assert_matches_sklearn(test.labels, y_pred)
     assert 0.5 < report.accuracy < 0.99
@@ -207,18 +224,23 @@ def test_scores_are_turned_into_predictions_by_argmax():
     scores = torch.randn(100, 10, generator=g)
     y_true = torch.randint(0, 10, (100,), generator=g)
     assert torch.equal(evaluate(y_true, scores).confusion, evaluate(y_true, scores.argmax(1)).confusion)
-    assert torch.equal(evaluate(y_true.numpy(), scores.argmax(1).tolist()).confusion, confusion_matrix(y_true, scores.argmax(1)))
+    assert torch.equal(
+        evaluate(y_true.numpy(), scores.argmax(1).tolist()).confusion, confusion_matrix(y_true, scores.argmax(1))
+    )
 
 
-@pytest.mark.parametrize("y_true, y_pred, message", [
-    ([1, 2, 3], [1, 2], "y_true has 3 labels but y_pred has 2"),
-    ([1, 2, 10], [1, 2, 3], r"y_true holds class 10; allowed 0 to 9"),
-    ([1, 2, 3], [-1, 2, 3], r"y_pred holds class -1; allowed 0 to 9"),
-    ([1.0, 2.0], [1, 2], "y_true has dtype torch.float32"),
-    ([], [], "y_true is empty"),
-    ([[1, 2]], [1], r"y_true has shape \[1, 2\]"),
-    ([1, 2], torch.zeros(2, 5), "y_pred has 5 scores per image but num_classes is 10"),
-])
+@pytest.mark.parametrize(
+    "y_true, y_pred, message",
+    [
+        ([1, 2, 3], [1, 2], "y_true has 3 labels but y_pred has 2"),
+        ([1, 2, 10], [1, 2, 3], r"y_true holds class 10; allowed 0 to 9"),
+        ([1, 2, 3], [-1, 2, 3], r"y_pred holds class -1; allowed 0 to 9"),
+        ([1.0, 2.0], [1, 2], "y_true has dtype torch.float32"),
+        ([], [], "y_true is empty"),
+        ([[1, 2]], [1], r"y_true has shape \[1, 2\]"),
+        ([1, 2], torch.zeros(2, 5), "y_pred has 5 scores per image but num_classes is 10"),
+    ],
+)
 def test_bad_input_is_refused_with_a_clear_message(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         evaluate(y_true, y_pred)
@@ -233,8 +255,13 @@ def run_cli(*args, mnist_root):
     import sys
 
     env = {**os.environ, "MNIST_ROOT": str(mnist_root)}
-    return subprocess.run([sys.executable, "-m", "helpers.evaluate", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "helpers.evaluate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env=env,
+    )
 
 
 def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
@@ -249,33 +276,59 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     torch.manual_seed(config.seed)
     shuffle = torch.Generator().manual_seed(config.seed)
     model = mlp(config.num_inputs, config.hidden, config.output_num)
-    fit(model, sgd(model, lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule),
-        subset(train, config.train_fraction, generator=shuffle), epochs=config.epochs, batch_size=config.batch_size,
-        generator=shuffle, progress=False)
+    fit(
+        model,
+        sgd(
+            model,
+            lr=config.lr,
+            momentum=config.momentum,
+            l2=config.l2,
+            batch_size=config.batch_size,
+            l2_rule=config.l2_rule,
+        ),
+        subset(train, config.train_fraction, generator=shuffle),
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        generator=shuffle,
+        progress=False,
+    )
     path = save_checkpoint(tmp_path / "quick.pt", model, config)
 
     result = run_cli(path, "--per-class", mnist_root=mnist_root)
     assert result.returncode == 0, result.stderr
     ref = sklearn_reference(test.labels, predict(model, test.images))
     lines = result.stdout.splitlines()
-    for label, key in [("Accuracy:", "accuracy"), ("Precision:", "precision"), ("Recall:", "recall"), ("F1 Score:", "f1")]:
+    for label, key in [
+        ("Accuracy:", "accuracy"),
+        ("Precision:", "precision"),
+        ("Recall:", "recall"),
+        ("F1 Score:", "f1"),
+    ]:
         assert f" {label:<17}{ref[key]:.4f}" in lines, (label, ref[key], result.stdout)
     assert "========================Evaluation Metrics========================" in lines
     assert "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times" in lines
     # the matrix printed is sklearn's confusion matrix, row by row
     for digit, row in enumerate(ref["confusion"].tolist()):
-        assert any(re.fullmatch(r"\s*" + r"\s+".join(map(str, row)) + rf" \| {digit} = {digit}", line) for line in lines), digit
+        assert any(
+            re.fullmatch(r"\s*" + r"\s+".join(map(str, row)) + rf" \| {digit} = {digit}", line) for line in lines
+        ), digit
     # --per-class: one row per digit with sklearn's precision and recall
     for digit in range(10):
-        assert any(re.fullmatch(rf"\s+{digit}\s+{ref['class_precision'][digit]:.4f}\s+{ref['class_recall'][digit]:.4f}\s+.*", line)
-                   for line in lines), digit
+        assert any(
+            re.fullmatch(
+                rf"\s+{digit}\s+{ref['class_precision'][digit]:.4f}\s+{ref['class_recall'][digit]:.4f}\s+.*", line
+            )
+            for line in lines
+        ), digit
 
 
 def test_cli_refuses_a_missing_or_foreign_file_in_one_line(mnist_root, tmp_path):
     missing = run_cli(tmp_path / "nope.pt", mnist_root=mnist_root)
     assert missing.returncode == 1 and "no such checkpoint file" in missing.stderr
     assert f"python -m helpers.train --save {tmp_path / 'nope.pt'}" in missing.stderr
-    normalized = run_cli(tmp_path / "normalized.pt", mnist_root=mnist_root)  # the README's example: the hint keeps its flag
+    normalized = run_cli(
+        tmp_path / "normalized.pt", mnist_root=mnist_root
+    )  # the README's example: the hint keeps its flag
     assert f"python -m helpers.train --normalize --save {tmp_path / 'normalized.pt'}" in normalized.stderr
     foreign = tmp_path / "notes.pt"
     foreign.write_text("not a checkpoint")

@@ -3,21 +3,25 @@
 import json
 import re
 
+import prose_words  # tools/, on the path through pyproject.toml's pytest `pythonpath`
 import pytest
-
-from nbrun import NOTEBOOKS, ROOT, code_cells, errors_in, executed, notebook_paths
-
-import sys
-
-sys.path.insert(0, str(ROOT / "tools"))
-from refresh_notebooks import clean  # noqa: E402
+from nbrun import code_cells, errors_in, executed, notebook_paths
+from refresh_notebooks import clean
 
 PATHS = notebook_paths()
 NAMES = [p.stem for p in PATHS]
 
 
 def test_the_tutorial_has_its_notebooks():
-    expected = {"01_dataset", "02_hyperparameters", "03_building_layers", "04_training", "05_evaluating", "06_playground", "07_next_steps"}
+    expected = {
+        "01_dataset",
+        "02_hyperparameters",
+        "03_building_layers",
+        "04_training",
+        "05_evaluating",
+        "06_playground",
+        "07_next_steps",
+    }
     assert expected <= set(NAMES)
 
 
@@ -30,8 +34,12 @@ def test_notebook_executes_without_errors(name):
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)
 def test_committed_notebook_is_clean(path):
     nb = json.loads(path.read_text())
-    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", "keep metadata.kernelspec (JupyterLab asks otherwise)"
-    assert clean(json.loads(path.read_text())) == nb, f"run `python tools/refresh_notebooks.py --clean-only {path.stem}`"
+    assert nb["metadata"].get("kernelspec", {}).get("name") == "python3", (
+        "keep metadata.kernelspec (JupyterLab asks otherwise)"
+    )
+    assert clean(json.loads(path.read_text())) == nb, (
+        f"run `python tools/refresh_notebooks.py --clean-only {path.stem}`"
+    )
     outputs = [o for c in code_cells(nb) for o in c.get("outputs", [])]
     assert outputs, "commit the notebook with the outputs of a real run (python tools/refresh_notebooks.py)"
     assert not [o for o in outputs if o.get("output_type") == "error"], "no error outputs in a committed notebook"
@@ -48,7 +56,19 @@ def test_notebook_structure(path):
     first, last = "".join(cells[0]["source"]), "".join(cells[-1]["source"])
     assert cells[0]["cell_type"] == "markdown" and first.startswith("# "), "open with a title"
     assert re.search(r"\d+\s*min", first), "say how long the notebook takes"
-    assert cells[-1]["cell_type"] == "markdown" and re.search(r"(?i)key points|next", last), "end with key points and what comes next"
+    assert cells[-1]["cell_type"] == "markdown" and re.search(r"(?i)key points|next", last), (
+        "end with key points and what comes next"
+    )
     tagged = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1, "exactly one cell tagged `parameters` (papermill)"
-    assert not any(re.search(r"^\s*from \S+ import \*", "".join(c["source"]), re.M) for c in code_cells(nb)), "no import *"
+    assert not any(re.search(r"^\s*from \S+ import \*", "".join(c["source"]), re.M) for c in code_cells(nb)), (
+        "no import *"
+    )
+
+
+def test_prose_fits_the_budget_and_every_stated_time_is_the_computed_one(capsys):
+    # words <= 10,000; each notebook's "**Time:**" line, README's table and INSTRUCTOR.md's plan all
+    # equal reading (200 words/min) + exercises (3 min each) + the measured run (docs/run_times.json)
+    assert prose_words.main(["--check"]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "the workshop's core path" in out and out.count("words") >= 8

@@ -1,18 +1,26 @@
 """The hyperparameter playground, driven as an instructor's script would: set sliders, click buttons, read the runs."""
 
-import time
-
 import re
+import time
 
 import pytest
 import torch
+from nbrun import errors_in, executed, images_in, text_of
 
 from helpers.config import Config
 from helpers.data import subset
 from helpers.model import mlp, sgd
-from helpers.playground import BATCH_CHOICES, L2_CHOICES, LR_CHOICES, SHARE_CHOICES, SLIDERS, DivergenceGuard, Playground, RunTable
+from helpers.playground import (
+    BATCH_CHOICES,
+    L2_CHOICES,
+    LR_CHOICES,
+    SHARE_CHOICES,
+    SLIDERS,
+    DivergenceGuard,
+    Playground,
+    RunTable,
+)
 from helpers.training import accuracy, fit
-from nbrun import errors_in, executed, images_in, text_of
 
 QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
 
@@ -40,7 +48,9 @@ def test_a_click_with_given_settings_joins_the_history(pg, mnist):
     assert run.accuracy == pytest.approx(accuracy(run.model, mnist[1]))  # the kept model is the trained one
     assert run.history.epochs_done == 2 and run.steps == 2 * 47
     assert run.seconds > 0 and 0 < run.first_point_seconds < run.seconds
-    assert len(run.loss_points) >= 2 * 10 and len(run.accuracy_points) >= 2  # >= 10 loss points per epoch; accuracy each epoch
+    assert (
+        len(run.loss_points) >= 2 * 10 and len(run.accuracy_points) >= 2
+    )  # >= 10 loss points per epoch; accuracy each epoch
     epochs = [x for x, _ in run.accuracy_points]
     assert epochs == sorted(epochs) and epochs[-1] == 2.0
     html = pg.table_html.value
@@ -100,7 +110,9 @@ def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
 
 
 def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
-    heavy_l2 = pg.run(lr=0.1, momentum=0.9, l2=1.0, batch_size=2, epochs=1, train_fraction=0.1)  # half of each weight per step
+    heavy_l2 = pg.run(
+        lr=0.1, momentum=0.9, l2=1.0, batch_size=2, epochs=1, train_fraction=0.1
+    )  # half of each weight per step
     assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
     assert heavy_l2.accuracy < 0.15
     tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, batch_size=128, epochs=3, train_fraction=0.1)
@@ -113,8 +125,16 @@ def test_the_guard_works_as_a_plain_fit_callback(mnist):
     torch.manual_seed(config.seed)
     model = mlp()
     guard = DivergenceGuard(config)
-    history = fit(model, sgd(model, lr=5.0, momentum=0.9, l2=1e-4, batch_size=128), subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
-                  test, epochs=1, batch_size=128, callbacks=[guard], progress=False)
+    history = fit(
+        model,
+        sgd(model, lr=5.0, momentum=0.9, l2=1e-4, batch_size=128),
+        subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
+        test,
+        epochs=1,
+        batch_size=128,
+        callbacks=[guard],
+        progress=False,
+    )
     assert history.stopped == guard.verdict and guard.verdict.startswith("Diverged") and history.steps <= 5
 
 
@@ -185,9 +205,16 @@ def test_every_slider_position_is_a_valid_config(pg):
             Config().replace(**{name: value})  # raises if out of range
     assert ends["lr"] == (1e-4, 10.0) and {0.006, 0.1, 1.0} <= set(LR_CHOICES)  # DL4J's value is a stop, exactly
     assert [v for _, v in pg.sliders["lr"].options] == list(LR_CHOICES)
-    assert pg.sliders["train_fraction"].options[0] == ("1%", 0.01) and pg.sliders["train_fraction"].options[-1] == ("100%", 1.0)
-    assert Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size  # a full batch at the smallest share
-    assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][0] == "0 (off)"
+    assert pg.sliders["train_fraction"].options[0] == ("1%", 0.01) and pg.sliders["train_fraction"].options[-1] == (
+        "100%",
+        1.0,
+    )
+    assert (
+        Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size
+    )  # a full batch at the smallest share
+    assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][
+        0
+    ] == "0 (off)"
     assert [label for label, _ in pg.sliders["batch_size"].options] == ["16", "32", "64", "128", "256", "512", "1024"]
     assert pg.sliders["batch_size"].value == 128  # DL4J's batchSize is a stop
 
@@ -265,7 +292,7 @@ def test_notebook_with_a_diverging_learning_rate_ends_in_the_guards_message():
     nb = executed("06_playground", lr=5.0)
     assert not errors_in(nb)
     text = text_of(nb)
-    first = text[text.index("Run #1"):]
+    first = text[text.index("Run #1") :]
     assert first.startswith("Run #1: lr 5,")
     assert "diverged" in first[:400] and "too high" in first[:600]
     assert "All checks passed." in text

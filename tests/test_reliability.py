@@ -148,12 +148,39 @@ def assert_same_state(model_a, opt_a, model_b, opt_b):
 # ---------------------------------------------------------------------------------------------
 
 BAD_CONFIG = [
-    ("lr", 0), ("lr", -0.1), ("lr", 11.0), ("lr", float("nan")), ("lr", float("inf")), ("lr", "0.1"), ("lr", None),
-    ("lr", True), ("momentum", 1.0), ("momentum", 1.5), ("momentum", -0.1), ("l2", -1e-4), ("l2", 2.0),
-    ("batch_size", 0), ("batch_size", -1), ("batch_size", TRAIN_SIZE + 1), ("batch_size", 12.5), ("batch_size", "128"),
-    ("epochs", 0), ("epochs", -3), ("epochs", 1.0), ("epochs", 1001), ("hidden", 0), ("hidden", 10_001),
-    ("train_fraction", 0.0), ("train_fraction", -0.5), ("train_fraction", 1.5), ("seed", -1), ("seed", 1.5),
-    ("normalize", 1), ("normalize", "yes"), ("num_rows", 27), ("output_num", 9),
+    ("lr", 0),
+    ("lr", -0.1),
+    ("lr", 11.0),
+    ("lr", float("nan")),
+    ("lr", float("inf")),
+    ("lr", "0.1"),
+    ("lr", None),
+    ("lr", True),
+    ("momentum", 1.0),
+    ("momentum", 1.5),
+    ("momentum", -0.1),
+    ("l2", -1e-4),
+    ("l2", 2.0),
+    ("batch_size", 0),
+    ("batch_size", -1),
+    ("batch_size", TRAIN_SIZE + 1),
+    ("batch_size", 12.5),
+    ("batch_size", "128"),
+    ("epochs", 0),
+    ("epochs", -3),
+    ("epochs", 1.0),
+    ("epochs", 1001),
+    ("hidden", 0),
+    ("hidden", 10_001),
+    ("train_fraction", 0.0),
+    ("train_fraction", -0.5),
+    ("train_fraction", 1.5),
+    ("seed", -1),
+    ("seed", 1.5),
+    ("normalize", 1),
+    ("normalize", "yes"),
+    ("num_rows", 27),
+    ("output_num", 9),
 ]
 
 
@@ -249,9 +276,10 @@ def test_cli_refuses_unwritable_save_path_before_training(where, tmp_path, monke
 
 def test_playground_sliders_cannot_produce_an_invalid_config(mnist):
     """Every value a playground slider can take, even when pushed past its ends, is one Config accepts."""
-    playground = pytest.importorskip("helpers.playground", reason="helpers/playground.py is not written yet")
     import ipywidgets
     import traitlets
+
+    from helpers import playground
 
     pg = playground.Playground(*mnist)
     assert set(pg.sliders) == set(playground.SLIDERS) and set(playground.SLIDERS) <= set(RANGES)
@@ -367,7 +395,10 @@ def gz_files(tmp_path_factory, mnist_root):
     folder = tmp_path_factory.mktemp("mirror")
     md5 = {}
     for name in FILES:
-        with open(raw_folder(mnist_root) / name, "rb") as src, gzip.open(folder / f"{name}.gz", "wb", compresslevel=1) as dst:
+        with (
+            open(raw_folder(mnist_root) / name, "rb") as src,
+            gzip.open(folder / f"{name}.gz", "wb", compresslevel=1) as dst,
+        ):
             shutil.copyfileobj(src, dst)
         md5[f"{name}.gz"] = hashlib.md5((folder / f"{name}.gz").read_bytes()).hexdigest()
     return folder, md5
@@ -485,8 +516,17 @@ def test_fit_interrupted_mid_epoch_keeps_the_last_finished_step(small):
     train, test = small
     steps = 20 + 7  # 20 steps per epoch: stopped 7 steps into the second epoch
     model, optimizer, generator = build(seed=5)
-    history = fit(model, optimizer, train, test, epochs=3, batch_size=BATCH, generator=generator,
-                  callbacks=[InterruptAt(steps)], progress=False)
+    history = fit(
+        model,
+        optimizer,
+        train,
+        test,
+        epochs=3,
+        batch_size=BATCH,
+        generator=generator,
+        callbacks=[InterruptAt(steps)],
+        progress=False,
+    )
     assert history.stopped == "interrupted after 1 full epoch (27 steps)"
     assert (history.steps, history.epochs_done) == (27, 1)
     assert len(history.train_loss) == len(history.test_accuracy) == len(history.epoch_seconds) == 1
@@ -540,8 +580,17 @@ def test_stop_training_from_a_callback_keeps_the_state(small):
 
     train, test = small
     model, optimizer, generator = build(seed=8)
-    history = fit(model, optimizer, train, test, epochs=5, batch_size=BATCH, generator=generator,
-                  callbacks=[StopAfterEpoch()], progress=False)
+    history = fit(
+        model,
+        optimizer,
+        train,
+        test,
+        epochs=5,
+        batch_size=BATCH,
+        generator=generator,
+        callbacks=[StopAfterEpoch()],
+        progress=False,
+    )
     assert (history.stopped, history.epochs_done, history.steps) == ("the Stop button", 1, 20)
     assert_same_state(model, optimizer, *reference(train, 20, seed=8))
 
@@ -558,7 +607,9 @@ def test_cli_interrupted_prints_how_far_saves_and_exits_130(tmp_path, mnist, mon
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: mnist)
     monkeypatch.setattr(train, "EpochPrinter", PrinterThenCtrlC)
     path = tmp_path / "run" / "model.pt"
-    code = train.main(["--train-fraction", "0.02", "--epochs", "9", "--hidden", "32", "--no-progress", "--save", str(path)])
+    code = train.main(
+        ["--train-fraction", "0.02", "--epochs", "9", "--hidden", "32", "--no-progress", "--save", str(path)]
+    )
     out = capsys.readouterr().out
     assert code == 130
     assert "Training stopped early: interrupted after 2 full epochs (20 steps)." in out
@@ -589,8 +640,14 @@ def test_cli_real_sigint_as_a_process(tmp_path, mnist_root):
     )
     argv = ["--train-fraction", "0.05", "--epochs", "1000", "--hidden", "32", "--no-progress", "--save", str(path)]
     env = {**os.environ, "MNIST_ROOT": str(mnist_root), "PYTHONUNBUFFERED": "1"}
-    with subprocess.Popen([sys.executable, "-c", code, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, env=env, cwd=tmp_path) as process:
+    with subprocess.Popen(
+        [sys.executable, "-c", code, *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    ) as process:
         seen = []
         for line in process.stdout:
             seen.append(line)
@@ -620,7 +677,9 @@ def saved(tmp_path):
     return path, model
 
 
-@pytest.mark.parametrize("crash", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["disk full", "ctrl-c"])
+@pytest.mark.parametrize(
+    "crash", [OSError(28, "No space left on device"), KeyboardInterrupt()], ids=["disk full", "ctrl-c"]
+)
 def test_crash_mid_write_keeps_the_previous_checkpoint(crash, saved, monkeypatch):
     path, model = saved
     before = path.read_bytes()
@@ -650,7 +709,14 @@ def test_checkpoint_round_trip_keeps_everything(tmp_path, small):
     assert loaded["config"] == config and loaded["history"] == history.to_dict()
     for a, b in zip(model.state_dict().values(), loaded["model"].state_dict().values()):
         assert torch.equal(a, b)
-    optimizer2 = sgd(loaded["model"], lr=config.lr, momentum=config.momentum, l2=config.l2, batch_size=config.batch_size, l2_rule=config.l2_rule)
+    optimizer2 = sgd(
+        loaded["model"],
+        lr=config.lr,
+        momentum=config.momentum,
+        l2=config.l2,
+        batch_size=config.batch_size,
+        l2_rule=config.l2_rule,
+    )
     optimizer2.load_state_dict(loaded["optimizer"])
     assert_same_state(model, optimizer, loaded["model"], optimizer2)
 
@@ -668,7 +734,9 @@ class Payload:
 def _bad_checkpoint(kind, tmp_path, saved_path):
     """A crafted bad file of this kind, and what the error must say about it."""
     good = saved_path.read_bytes()
-    noise = torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0), dtype=torch.uint8).numpy().tobytes()
+    noise = (
+        torch.randint(0, 256, (4096,), generator=torch.Generator().manual_seed(0), dtype=torch.uint8).numpy().tobytes()
+    )
     damaged = "is damaged or not a PyTorch file"
     raw = {  # kind -> (bytes, error)
         "truncated": (good[: len(good) // 2], damaged),
@@ -693,8 +761,21 @@ def _bad_checkpoint(kind, tmp_path, saved_path):
     return path, saved_objects[kind][1]
 
 
-@pytest.mark.parametrize("kind", ["missing", "truncated", "flipped byte", "random bytes", "empty", "text", "not ours",
-                                  "bare state_dict", "other version", "no config"])
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "missing",
+        "truncated",
+        "flipped byte",
+        "random bytes",
+        "empty",
+        "text",
+        "not ours",
+        "bare state_dict",
+        "other version",
+        "no config",
+    ],
+)
 def test_load_refuses_bad_checkpoint_with_a_clear_message(kind, tmp_path, saved):
     path, says = _bad_checkpoint(kind, tmp_path, saved[0])
     with pytest.raises(CheckpointError) as raised:
@@ -709,7 +790,9 @@ def test_load_refuses_another_architecture_naming_both_shapes(tmp_path, saved):
     with pytest.raises(CheckpointError) as raised:
         load_checkpoint(path, model)
     message = str(raised.value)
-    assert "[500, 784] in the checkpoint" in message and "[1000, 784] in the model" in message and "hidden=500" in message
+    assert (
+        "[500, 784] in the checkpoint" in message and "[1000, 784] in the model" in message and "hidden=500" in message
+    )
     assert torch.equal(model.hidden.weight, before)  # the model was left untouched
     assert load_checkpoint(path)["model"].hidden.out_features == 500  # without a model, it builds the right one
 
@@ -750,8 +833,9 @@ def test_evaluate_cli_malicious_file_as_a_real_process(tmp_path):
     target = tmp_path / "PWNED"
     path = tmp_path / "evil.pt"
     path.write_bytes(pickle.dumps({"model": Payload(target)}))
-    done = subprocess.run([sys.executable, "-m", "helpers.evaluate", str(path)], capture_output=True, text=True,
-                          timeout=120, cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers.evaluate", str(path)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
     assert done.returncode == 1 and done.stdout == ""
     assert "refused" in one_line_error(done.stderr, "python -m helpers.evaluate")
     assert not target.exists()
@@ -790,8 +874,13 @@ def test_cli_runs_in_two_processes_give_identical_weights(tmp_path, mnist, mnist
     torch.set_num_threads(DEFAULT_THREADS)  # the count a learner's run uses (the fixture restores 1 afterwards)
     code = f"import sys, torch; torch.set_num_threads({DEFAULT_THREADS}); from helpers.train import main; sys.exit(main(sys.argv[1:]))"
     env = {**os.environ, "MNIST_ROOT": str(mnist_root)}
-    done = subprocess.run([sys.executable, "-c", code, *argv, "--save", str(tmp_path / "a.pt")], capture_output=True,
-                          text=True, env=env, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv, "--save", str(tmp_path / "a.pt")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     monkeypatch.setattr(data, "load_mnist", lambda *a, **k: mnist)  # the same tensors, already in memory
     assert train.main([*argv, "--save", str(tmp_path / "b.pt")]) == 0
@@ -826,11 +915,30 @@ def test_fit_tells_callbacks_once_where_it_stopped(small):
     train, test = small
     model, optimizer, generator = build(seed=5)
     ended = Ended()
-    fit(model, optimizer, train, test, epochs=2, batch_size=BATCH, generator=generator,
-        callbacks=[InterruptAt(27), ended], progress=False)
+    fit(
+        model,
+        optimizer,
+        train,
+        test,
+        epochs=2,
+        batch_size=BATCH,
+        generator=generator,
+        callbacks=[InterruptAt(27), ended],
+        progress=False,
+    )
     assert ended.calls == [(27, "interrupted after 1 full epoch (27 steps)")]
     ended = Ended()
-    fit(model, optimizer, train, test, epochs=1, batch_size=BATCH, generator=generator, callbacks=[ended], progress=False)
+    fit(
+        model,
+        optimizer,
+        train,
+        test,
+        epochs=1,
+        batch_size=BATCH,
+        generator=generator,
+        callbacks=[ended],
+        progress=False,
+    )
     assert ended.calls == [(20, "")]  # "": not stopped
 
 
@@ -840,8 +948,17 @@ def test_live_curves_picture_says_where_training_stopped(small):
     train, test = small
     model, optimizer, generator = build(seed=5)
     live = LiveCurves(20, every=5, epochs=3)
-    history = fit(model, optimizer, train, test, epochs=3, batch_size=BATCH, generator=generator,
-                  callbacks=[live, InterruptAt(27)], progress=False)
+    fit(
+        model,
+        optimizer,
+        train,
+        test,
+        epochs=3,
+        batch_size=BATCH,
+        generator=generator,
+        callbacks=[live, InterruptAt(27)],
+        progress=False,
+    )
     text = " ".join(t.get_text() for t in live.bar_ax.texts)
     assert "step 27 of 60" in text and "stopped: interrupted after 1 full epoch (27 steps)" in text, text
 

@@ -21,7 +21,15 @@ def command(args=(), *, euid=None) -> list:
     """The `jupyter lab` command line for `args`; `--allow-root` is added for the root user (containers, CI)."""
     euid = os.geteuid() if euid is None and hasattr(os, "geteuid") else euid  # Windows has no user ids
     # default_url: the page a browser (or the printed link, with --no-browser) opens: notebook 01
-    cmd = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={ROOT}", f"--LabApp.default_url=/lab/tree/{FIRST}", *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        f"--ServerApp.root_dir={ROOT}",
+        f"--LabApp.default_url=/lab/tree/{FIRST}",
+        *args,
+    ]
     if euid == 0 and "--allow-root" not in args:
         # Jupyter refuses to run as root unless told to; as root in a container that is the normal case
         cmd.append("--allow-root")
@@ -32,8 +40,11 @@ def main(argv=None) -> int:
     """Run JupyterLab until it is stopped; return its exit status."""
     args = sys.argv[1:] if argv is None else argv
     if importlib.util.find_spec("jupyterlab") is None:
-        print(f"tools/lab.py: JupyterLab is not installed for {sys.executable}. "
-              "Install what the tutorial needs first: python3 -m pip install -r requirements.txt", file=sys.stderr)
+        print(
+            f"tools/lab.py: JupyterLab is not installed for {sys.executable}. "
+            "Install what the tutorial needs first: python3 -m pip install -r requirements.txt",
+            file=sys.stderr,
+        )
         return 1
     env = dict(os.environ)
     # PyTorch's OpenMP threads spin after each step; on a small machine beside a browser that made

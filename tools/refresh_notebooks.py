@@ -3,11 +3,17 @@
 Each notebook is executed top to bottom with papermill in a fresh kernel, with its real defaults,
 then cleaned: execution counts renumbered 1, 2, 3..., papermill and kernel metadata and widget state stripped, so a
 diff shows only what changed in the lesson and its results. Needs MNIST (see README).
+
+Each run's wall time goes into docs/run_times.json, with the machine it was measured on; then
+`python tools/prose_words.py --write` states the new times in the notebooks, README and INSTRUCTOR.md.
 """
 
 import argparse
+import datetime
 import json
+import platform
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,6 +47,21 @@ def save(nb: dict, path: Path):
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
 
 
+def record_run_time(name: str, seconds: float):
+    """Keep `seconds` as notebook `name`'s run time in docs/run_times.json, with where and when it was measured."""
+    import torch
+
+    path = ROOT / "docs" / "run_times.json"
+    record = json.loads(path.read_text())
+    record["seconds"][name] = round(seconds)
+    cpu = platform.processor() or platform.machine()
+    record["measured_on"] = (
+        f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
+        f"{datetime.date.today().isoformat()}, by tools/refresh_notebooks.py"
+    )
+    path.write_text(json.dumps(record, indent=1) + "\n")
+
+
 def main(argv=None):
     """Execute and clean the given notebooks (all numbered ones by default)."""
     import papermill
@@ -49,13 +70,19 @@ def main(argv=None):
     parser.add_argument("names", nargs="*", help="notebook names like 04_training (default: all)")
     parser.add_argument("--clean-only", action="store_true", help="only strip noise, do not execute")
     args = parser.parse_args(argv)
-    paths = [NOTEBOOKS / f"{n.removesuffix('.ipynb')}.ipynb" for n in args.names] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    paths = [NOTEBOOKS / f"{n.removesuffix('.ipynb')}.ipynb" for n in args.names] or sorted(
+        NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")
+    )
     for path in paths:
         if not path.exists():
             sys.exit(f"no notebook {path.relative_to(ROOT)}")
         if not args.clean_only:
             print(f"executing {path.name} ...", flush=True)
-            papermill.execute_notebook(str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
+            start = time.perf_counter()
+            papermill.execute_notebook(
+                str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
+            )
+            record_run_time(path.stem, time.perf_counter() - start)
         save(clean(json.loads(path.read_text())), path)
     print("done")
 

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from helpers.exercises import get  # noqa: E402
 
-IMPORT = "from helpers.exercises import check, hint, show_solution  # for the \"Try it\" exercises"
+IMPORT = 'from helpers.exercises import check, hint, show_solution  # for the "Try it" exercises'
 IMPORT_ID = "try-it-import"
 
 
@@ -45,7 +45,7 @@ def task_text(ex) -> str:
     return (
         f"### ✏️ Try it {ex.id}: {ex.title}\n\n{ex.task}\n\n"
         f"*Replace the `...` in the next cell and run it: `check` says whether your answer is right. "
-        f"Stuck? `hint(\"{ex.id}\")`. The solution is folded away below.*"
+        f'Stuck? `hint("{ex.id}")`. The solution is folded away below.*'
     )
 
 
@@ -58,15 +58,32 @@ def cells(ex) -> list:
     """The three cells of exercise `ex`."""
     return [
         {"cell_type": "markdown", "id": _id(ex.id, "task"), "metadata": {}, "source": _lines(task_text(ex))},
-        {"cell_type": "code", "execution_count": None, "id": _id(ex.id, "answer"), "metadata": {}, "outputs": [],
-         "source": _lines(ex.starter)},
-        {"cell_type": "markdown", "id": _id(ex.id, "solution"), "metadata": {"jupyter": {"source_hidden": True}},
-         "source": _lines(solution_text(ex))},
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": _id(ex.id, "answer"),
+            "metadata": {},
+            "outputs": [],
+            "source": _lines(ex.starter),
+        },
+        {
+            "cell_type": "markdown",
+            "id": _id(ex.id, "solution"),
+            "metadata": {"jupyter": {"source_hidden": True}},
+            "source": _lines(solution_text(ex)),
+        },
     ]
 
 
 def _import_cell() -> dict:
-    return {"cell_type": "code", "execution_count": None, "id": IMPORT_ID, "metadata": {}, "outputs": [], "source": _lines(IMPORT)}
+    return {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": IMPORT_ID,
+        "metadata": {},
+        "outputs": [],
+        "source": _lines(IMPORT),
+    }
 
 
 def _find(nb, exercise_id: str, part: str):
@@ -87,11 +104,18 @@ def insert(nb: dict, exercise_id: str, after_text: str) -> None:
         raise SystemExit(f"{ex.id} is already in this notebook; run without --insert to update it.")
     hits = [i for i, c in enumerate(nb["cells"]) if after_text in "".join(c["source"])]
     if len(hits) != 1:
-        raise SystemExit(f"--insert {ex.id}@{after_text!r}: {len(hits)} cells contain that text; give text found in exactly one.")
+        raise SystemExit(
+            f"--insert {ex.id}@{after_text!r}: {len(hits)} cells contain that text; give text found in exactly one."
+        )
     nb["cells"][hits[0] + 1 : hits[0] + 1] = cells(ex)
     if not any(c.get("id") == IMPORT_ID for c in nb["cells"]):
-        imports = next(i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"
-                       and "import" in "".join(c["source"]) and "parameters" not in c["metadata"].get("tags", []))
+        imports = next(
+            i
+            for i, c in enumerate(nb["cells"])
+            if c["cell_type"] == "code"
+            and "import" in "".join(c["source"])
+            and "parameters" not in c["metadata"].get("tags", [])
+        )
         nb["cells"].insert(imports + 1, _import_cell())
 
 
@@ -117,8 +141,13 @@ def sync(nb: dict) -> list:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("name", help="notebook name, e.g. 01_dataset")
-    parser.add_argument("--insert", action="append", default=[], metavar="ID@TEXT",
-                        help="insert exercise ID after the cell containing TEXT (repeatable)")
+    parser.add_argument(
+        "--insert",
+        action="append",
+        default=[],
+        metavar="ID@TEXT",
+        help="insert exercise ID after the cell containing TEXT (repeatable)",
+    )
     args = parser.parse_args(argv)
     path = ROOT / "notebooks" / f"{args.name.removesuffix('.ipynb')}.ipynb"
     nb = json.loads(path.read_text())

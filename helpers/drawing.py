@@ -1,0 +1,87 @@
+"""Frame a drawing the way MNIST's digits were framed, so that a network trained on MNIST can read it."""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+SIDE = 28  # MNIST's images are 28 x 28
+BOX = 20  # NIST's digits were scaled so that their longer side fills 20 pixels, then centred in the 28
+INK = 0.1  # a pixel with at least this much ink (0-1) counts when cropping to the drawing
+MIN_INK_SIDE = 3  # a drawing whose ink spans fewer pixels than this either way is a dot, not a digit
+MAX_SIDE = 4096  # larger canvases are refused: a mistake (an image file's bytes?) more likely than a drawing
+
+
+class EmptyDrawing(ValueError):
+    """The canvas holds no digit yet (nothing drawn, or only a dot)."""
+
+
+def to_mnist(pixels) -> torch.Tensor:
+    """The 784 values, 0-1, that MNIST would hold for `pixels`, a 2-D drawing of any size with ink as high values.
+
+    As NIST's digits were prepared for MNIST: crop to the ink, scale the longer side to 20 pixels
+    keeping the aspect ratio (anti-aliased), and place the result in a 28 x 28 image so that its
+    centre of mass sits at the centre. Raises EmptyDrawing when there is nothing to read yet.
+    """
+    image = _as_image(pixels)  # [H, W], 0-1
+    rows, cols = np.nonzero((image >= INK).numpy())
+    if len(rows) == 0:
+        raise EmptyDrawing("Nothing drawn yet: draw a digit.")
+    top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    if max(bottom - top, right - left) < MIN_INK_SIDE:
+        raise EmptyDrawing("That is a dot, not a digit yet: draw a digit, as large as the pad allows.")
+    ink = image[top:bottom, left:right]
+    scale = BOX / max(ink.shape)
+    height, width = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
+    # bilinear with antialias averages every covered source pixel when shrinking, as NIST's anti-aliasing did
+    box = F.interpolate(ink[None, None], size=(height, width), mode="bilinear", antialias=True, align_corners=False)[
+        0, 0
+    ]
+    box = box.clamp(0, 1)
+    # shift so that the centre of mass lands on the image's centre, keeping the whole box inside the 28 x 28
+    mass = box.sum()
+    # in pixel indices (row 0 to 27), where MNIST's digits have their centre of mass at 14.0 on average
+    centre_row = (box.sum(dim=1) * torch.arange(height)).sum() / mass
+    centre_col = (box.sum(dim=0) * torch.arange(width)).sum() / mass
+    row = int(min(max(round(SIDE / 2 - centre_row.item()), 0), SIDE - height))
+    col = int(min(max(round(SIDE / 2 - centre_col.item()), 0), SIDE - width))
+    out = torch.zeros(SIDE, SIDE)
+    out[row : row + height, col : col + width] = box
+    return out.reshape(SIDE * SIDE)
+
+
+def _as_image(pixels) -> torch.Tensor:
+    """`pixels` as a float [H, W] tensor scaled to 0-1, or a clear error naming what is wrong with it."""
+    if isinstance(pixels, torch.Tensor):
+        array = pixels.detach().cpu().numpy()
+    else:
+        try:
+            array = np.asarray(pixels)
+        except (TypeError, ValueError) as e:  # ragged lists and the like
+            raise TypeError(
+                f"to_mnist needs a 2-D array of pixel values; could not read {type(pixels).__name__}: {e}"
+            ) from e
+    if array.dtype == bool:
+        array = array.astype(np.float32)
+    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"to_mnist needs numbers (ink as high values), got an array of dtype {array.dtype}.")
+    if array.ndim == 3 and array.shape[2] in (1, 3, 4):
+        raise ValueError(
+            f"to_mnist needs a 2-D grey image, got shape {list(array.shape)} (colour channels?): "
+            "pass one channel, for example the alpha channel of a canvas, pixels[:, :, 3]."
+        )
+    if array.ndim != 2 or min(array.shape) == 0:
+        raise ValueError(
+            f"to_mnist needs a 2-D image (height x width, both at least 1), got shape {list(array.shape)}."
+        )
+    if max(array.shape) > MAX_SIDE:
+        raise ValueError(
+            f"to_mnist takes canvases up to {MAX_SIDE} x {MAX_SIDE} pixels, got {array.shape[0]} x {array.shape[1]}: scale it down first."
+        )
+    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+        raise ValueError("to_mnist got NaN or infinite pixel values; ink must be finite numbers.")
+    if array.min() < 0:
+        raise ValueError(f"to_mnist needs ink as values >= 0, got a minimum of {array.min()}.")
+    image = torch.as_tensor(array.astype(np.float32))
+    integers = np.issubdtype(array.dtype, np.integer)
+    top = 255.0 if integers and image.max() > 1 else max(1.0, float(image.max()))  # 0-255, or 0-1 already
+    return image / top

@@ -91,22 +91,22 @@ class OneCycle:
             self.scheduler.step()
 
 
-def load_or_train(checkpoint_path, config: Config, *, data_root=None):
+def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by="notebook 04"):
     """The model saved at `checkpoint_path` and its Config; trained here with `config` when the file is missing.
 
-    Prints which of the two it did, so a reader knows where the numbers that follow come from.
+    Prints which of the two it did, so a reader knows where the numbers that follow come from;
+    `written_by` names what writes the file (a notebook or a command).
     """
     from helpers.checkpoint import load_checkpoint  # checkpoint imports torchvision; only needed here
 
     path = Path(checkpoint_path)
     if path.exists():
         checkpoint = load_checkpoint(path)
-        print(f"Loaded the model notebook 04 trained, from {path.as_posix()}.")
+        print(f"Loaded the model from {path.as_posix()} (written by {written_by}).")
         return checkpoint["model"], checkpoint["config"]
     print(
-        f"Note: {path.as_posix()} does not exist (run notebook 04 to create it), so the reference network is "
-        f"trained here with notebook 04's recipe: {config.epochs} epoch(s) on {config.train_fraction:.0%} of the "
-        "training images."
+        f"Note: {path.as_posix()} does not exist (run {written_by} to create it), so the {config.model.upper()} is "
+        f"trained here: {config.epochs} epoch(s) on {config.train_fraction:.0%} of the training images."
     )
     train, test = load_mnist(data_root, normalize=config.normalize)
     return train_run(config, train, test).model, config

@@ -99,4 +99,11 @@ if (train_fraction, epochs, seed) == (0.1, 3, 123):  # the notebook's own budget
     assert cnn_accuracy > mlp_accuracy, f"CNN {cnn_accuracy:.4f} vs MLP {mlp_accuracy:.4f}"
 print(f"checks passed: CNN {cnn_accuracy:.2%} vs reference MLP {mlp_accuracy:.2%} on the same budget")
 """,
+    "08_your_handwriting": """\
+assert read["image"].shape == (784,) and 0 <= read["image"].min() and read["image"].max() <= 1
+assert set(read["probabilities"]) == {"MLP", "CNN"}
+assert all(abs(float(p.sum()) - 1) < 1e-5 for p in read["probabilities"].values())
+assert len(images) == len(PRESETS) and preset in PRESETS
+print("All claims checked.")
+""",
 }

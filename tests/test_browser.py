@@ -34,7 +34,8 @@ pytestmark = pytest.mark.browser
 
 SHOTS = ROOT / "test-output" / "browser"
 PLAYGROUND = "06_playground"
-OTHERS = [p.stem for p in notebook_paths() if p.stem != PLAYGROUND]  # the playground has its own test below
+HANDWRITING = "08_your_handwriting"
+OTHERS = [p.stem for p in notebook_paths() if p.stem not in (PLAYGROUND, HANDWRITING)]  # those two have their own
 # Seconds for Run All in one notebook: 04 trains twice, ~2 min on 2 free cores, far longer on a busy
 # machine (raise it there with BROWSER_TEST_TIMEOUT); a hung notebook fails, it does not hang CI.
 RUN_TIMEOUT = float(os.environ.get("BROWSER_TEST_TIMEOUT", 900))
@@ -198,6 +199,47 @@ def test_playground_widgets_render_and_train(page, lab):
     assert row["learning rate"] == "0.02" and row["epochs"] == "1" and row["status"] == "done", row
     controls.screenshot(path=str(SHOTS / f"{PLAYGROUND}-2-trained.png"))
     print(f"runs from the browser: {rows_of(table)[-2:]}; screenshots in {SHOTS}")
+
+
+# --- the drawing pad --------------------------------------------------------------------------
+def draw(page, canvas, points):
+    """One stroke with the mouse through `points`, given as shares (0-1) of the pad's width and height."""
+    box = canvas.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()
+
+
+def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
+    run_all_and_check(page, lab, HANDWRITING)
+    canvas = page.locator("canvas.mnist-pad")
+    expect(canvas, "the drawing pad (a canvas) is not rendered").to_have_count(1)
+    canvas.scroll_into_view_if_needed()
+    reader = page.locator(".jp-OutputArea-output").filter(has=canvas).first
+    summary = reader.locator(".widget-html").first
+    preview = reader.locator(".widget-output img").first
+    expect(summary).to_contain_text("reads")  # the preset drawing, read when the cell ran
+
+    reader.locator("button.mnist-pad-clear").click()
+    expect(summary, "Clear should empty the pad").to_contain_text("draw a digit")
+    before = preview.get_attribute("src")
+
+    draw(page, canvas, [(0.5, 0.15), (0.5, 0.85)])  # a 1: one straight stroke down
+    expect(summary, "a vertical stroke should read as 1").to_contain_text(re.compile(r"MLP reads 1\b"))
+    expect(preview, "the 28 x 28 preview did not change after drawing").not_to_have_attribute("src", before)
+    one = preview.get_attribute("src")
+    reader.screenshot(path=str(SHOTS / f"{HANDWRITING}-1.png"))
+
+    reader.locator("button.mnist-pad-clear").click()
+    expect(summary).to_contain_text("draw a digit")
+    draw(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7: across, then down to the left
+    expect(summary, "the digit read should change with the drawing").not_to_contain_text(re.compile(r"MLP reads 1\b"))
+    expect(preview, "the preview did not follow the new drawing").not_to_have_attribute("src", one)
+    reader.screenshot(path=str(SHOTS / f"{HANDWRITING}-7.png"))
+    print(f"after drawing a 7: {summary.inner_text()}")
 
 
 # --- every other numbered notebook -------------------------------------------------------------

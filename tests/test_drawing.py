@@ -1,4 +1,6 @@
-"""helpers.drawing.to_mnist frames any drawing as MNIST framed its digits."""
+"""helpers.drawing.to_mnist frames any drawing as MNIST framed its digits; helpers.drawpad draws and reads."""
+
+import re
 
 import numpy as np
 import pytest
@@ -99,3 +101,52 @@ def test_a_large_canvas_is_framed_without_trouble():
     canvas = torch.zeros(4096, 4096)
     canvas[1000:3000, 1800:2300] = 1.0
     assert to_mnist(canvas).reshape(28, 28)[4:24].sum() > 0
+
+
+# ---------------------------------------------------------------- the pad and its reader (helpers.drawpad)
+
+
+def test_rasterize_draws_a_round_pen_of_the_given_width():
+    from helpers.drawpad import rasterize
+
+    ink = rasterize([[[40, 50], [240, 50]]], size=280, pen=20)
+    assert ink.shape == (280, 280) and ink.max() == 1 and ink.min() == 0
+    column = ink[:, 140]
+    assert 19 <= (column > 0.5).sum() <= 21  # as wide as the pen
+    assert ink[50, 33] > 0.5 and ink[50, 25] == 0  # round caps: half the pen past the end, no further
+    dot = rasterize([[[100, 100]]], size=280, pen=20)  # a tap draws a dot, as the browser does
+    assert 250 < dot.sum() < 380  # about pi * 10^2
+
+
+def test_reader_reads_the_presets_and_says_draw_when_empty(reference):
+    from helpers.drawpad import PRESETS, DigitReader, DrawingPad
+
+    pad = DrawingPad()
+    reader = DigitReader(pad, {"MLP": (reference, Config())})
+    assert "draw a digit" in reader.summary.value  # an empty pad
+    for name, strokes in PRESETS.items():
+        pad.strokes = strokes  # what the browser sends when a stroke ends
+        digit = re.search(r"\b(\d)\b", name)[1]  # "a 7 with a bar" -> "7"
+        read = reader.read()
+        assert int(read["probabilities"]["MLP"].argmax()) == int(digit), name
+        assert f"MLP reads <b>{digit}</b>" in reader.summary.value, name
+    pad.strokes = []
+    assert "draw a digit" in reader.summary.value
+    bundle = reader._repr_mimebundle_()
+    assert "needs a running Jupyter kernel" in bundle["text/plain"]
+
+
+def test_reader_standardises_pixels_for_a_network_trained_on_them(reference):
+    from helpers.drawpad import PRESETS, DigitReader, DrawingPad
+
+    seen = []
+
+    class Spy(torch.nn.Module):
+        def forward(self, x):
+            seen.append(x.clone())
+            return reference(x)
+
+    pad = DrawingPad(strokes=PRESETS["a plain 7"])
+    DigitReader(pad, {"raw": (Spy(), Config()), "standardised": (Spy(), Config(normalize=True))}).read()
+    raw, standardised = seen[-2], seen[-1]
+    assert raw.min() == 0 and standardised.min() < -0.4  # (0 - 0.1307) / 0.3081

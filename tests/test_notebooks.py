@@ -21,6 +21,7 @@ def test_the_tutorial_has_its_notebooks():
         "05_evaluating",
         "06_playground",
         "07_next_steps",
+        "08_your_handwriting",
     }
     assert expected <= set(NAMES)
 

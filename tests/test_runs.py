@@ -4,6 +4,7 @@ import re
 
 import pytest
 import torch
+from nbrun import ROOT
 from test_core import printed_accuracy, run_cli
 
 from helpers.checkpoint import load_checkpoint, save_checkpoint
@@ -123,4 +124,14 @@ def test_cnn_run_reaches_99_3_percent(mnist_root, tmp_path):
         "helpers.train", "--model", "cnn", "--no-progress", "--target", "0.993", root=mnist_root, cwd=tmp_path
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    assert printed_accuracy(done.stdout) >= 0.993
+    accuracy = printed_accuracy(done.stdout)
+    assert accuracy >= 0.993
+    prose = (ROOT / "notebooks" / "07_next_steps.ipynb").read_text()  # 07 quotes this run's result
+    quoted = float(re.search(r"reaches (\d\d\.\d\d)%:", prose)[1]) / 100
+    assert abs(quoted - accuracy) <= 0.0015, f"07 says {quoted:.2%}, the run gives {accuracy:.2%}"
+
+
+def test_a_cnn_run_repeats_to_the_last_bit(mnist):
+    config = Config(**{**CNN_RECIPE, "epochs": 1, "train_fraction": 0.02})
+    first, again = (train_run(config, mnist[0]).model.state_dict() for _ in range(2))
+    assert all(torch.equal(first[k], again[k]) for k in first)

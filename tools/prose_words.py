@@ -90,10 +90,9 @@ def times(path: Path) -> dict:
 
 def time_line(t: dict) -> str:
     """The notebook's "**Time:**" line."""
-    return (
-        f"**Time:** about {t['total']} minutes: {t['reading']} to read, {t['exercise_minutes']} for the "
-        f"{t['exercises']} exercises, {t['seconds']:.0f} s to run."
-    )
+    n = t["exercises"]
+    exercises = f"{t['exercise_minutes']} for the {n} exercise{'s' if n > 1 else ''}, " if n else ""
+    return f"**Time:** about {t['total']} minutes: {t['reading']} to read, {exercises}{t['seconds']:.0f} s to run."
 
 
 def title(path: Path) -> str:

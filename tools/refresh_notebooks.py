@@ -11,7 +11,6 @@ Each run's wall time goes into docs/run_times.json, with the machine it was meas
 import argparse
 import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -49,16 +48,12 @@ def save(nb: dict, path: Path):
 
 def record_run_time(name: str, seconds: float):
     """Keep `seconds` as notebook `name`'s run time in docs/run_times.json, with where and when it was measured."""
-    import torch
+    from helpers.cli import describe_machine
 
     path = ROOT / "docs" / "run_times.json"
     record = json.loads(path.read_text())
     record["seconds"][name] = round(seconds)
-    cpu = platform.processor() or platform.machine()
-    record["measured_on"] = (
-        f"{cpu}, {torch.get_num_threads()} threads, torch {torch.__version__}, "
-        f"{datetime.date.today().isoformat()}, by tools/refresh_notebooks.py"
-    )
+    record["measured_on"] = f"{describe_machine()}; {datetime.date.today().isoformat()}, by tools/refresh_notebooks.py"
     path.write_text(json.dumps(record, indent=1) + "\n")
 
 

@@ -578,7 +578,8 @@ shape, every entry positive and every **row** summing to 1. Use `torch.exp`, not
 """,
     starter="""
 def my_softmax(scores):
-    ...  # your code: return a [B, 10] tensor of probabilities
+    # your code: return a [B, 10] tensor of probabilities
+    ...
 
 
 check("03.1", my_softmax)
@@ -746,7 +747,8 @@ the loss.
 """,
     starter="""
 def train_step(model, optimizer, images, labels):
-    ...  # your code: a few lines, then return the loss
+    # your code: a few lines, then return the loss
+    ...
 
 
 check("04.1", train_step)

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 SIDE = 28  # MNIST's images are 28 x 28
 BOX = 20  # NIST's digits were scaled so that their longer side fills 20 pixels, then centred in the 28
 INK = 0.1  # a pixel with at least this much ink (0-1) counts when cropping to the drawing
-MIN_INK_SIDE = 3  # a drawing whose ink spans fewer pixels than this either way is a dot, not a digit
+MIN_INK_SHARE = 0.1  # ink spanning less than this share of the canvas's longer side (and < 3 px) is a dot
 MAX_SIDE = 4096  # larger canvases are refused: a mistake (an image file's bytes?) more likely than a drawing
 
 
@@ -23,11 +23,17 @@ def to_mnist(pixels) -> torch.Tensor:
     centre of mass sits at the centre. Raises EmptyDrawing when there is nothing to read yet.
     """
     image = _as_image(pixels)  # [H, W], 0-1
-    rows, cols = np.nonzero((image >= INK).numpy())
+    inked = (image >= INK).numpy()
+    rows, cols = np.nonzero(inked)
     if len(rows) == 0:
         raise EmptyDrawing("Nothing drawn yet: draw a digit.")
+    if inked.mean() > 0.5:
+        raise ValueError(
+            f"to_mnist got ink on {inked.mean():.0%} of the canvas: it needs ink as high values on a dark background "
+            "(MNIST's white digit on black). For dark ink on white paper, pass 255 - pixels (or 1 - pixels)."
+        )
     top, bottom, left, right = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
-    if max(bottom - top, right - left) < MIN_INK_SIDE:
+    if max(bottom - top, right - left) < max(3, MIN_INK_SHARE * max(image.shape)):
         raise EmptyDrawing("That is a dot, not a digit yet: draw a digit, as large as the pad allows.")
     ink = image[top:bottom, left:right]
     scale = BOX / max(ink.shape)

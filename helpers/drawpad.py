@@ -10,8 +10,8 @@ import traitlets
 from helpers.data import MEAN, STD
 from helpers.drawing import EmptyDrawing, to_mnist
 
-SIZE = 280  # the pad's side in screen pixels: ten per MNIST pixel
-PEN = 20.0  # the pen's width in pad pixels: MNIST's strokes are about 2 of its 28 pixels wide
+SIZE = 280  # the pad's side in screen pixels
+PEN = 20.0  # the pen's width in pad pixels: a digit drawn 240 high, shrunk to MNIST's 20, gets strokes ~1.7 wide
 
 # Drawings for headless runs (papermill, CI) and for the notebook's examples: strokes in pad pixels, as a
 # person might draw them. Each differs from MNIST's typical digit in one way the lesson discusses.
@@ -53,8 +53,12 @@ function render({ model, el }) {
     const box = canvas.getBoundingClientRect();
     return [(event.clientX - box.left) * size / box.width, (event.clientY - box.top) * size / box.height];
   }
-  canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); current = [at(e)]; paint(); });
-  canvas.addEventListener("pointermove", (e) => { if (current) { current.push(at(e)); paint(); } });
+  // one pointer draws: a second finger on a touch screen is ignored rather than merged into the stroke
+  canvas.addEventListener("pointerdown", (e) => {
+    if (!e.isPrimary) return;
+    canvas.setPointerCapture(e.pointerId); current = [at(e)]; paint();
+  });
+  canvas.addEventListener("pointermove", (e) => { if (current && e.isPrimary) { current.push(at(e)); paint(); } });
   function lift() {
     if (!current) return;
     model.set("strokes", [...model.get("strokes"), current]);
@@ -65,6 +69,7 @@ function render({ model, el }) {
   canvas.addEventListener("pointercancel", lift);
   clear.addEventListener("click", () => { current = null; model.set("strokes", []); model.save_changes(); });
   model.on("change:strokes", paint);
+  model.on("change:pen", paint);
   paint();
   el.append(canvas, clear);
 }
@@ -113,12 +118,13 @@ class DigitReader:
         self.pad, self.networks = pad, networks
         self.output = widgets.Output()
         self.summary = widgets.HTML()  # the readings in words, e.g. "MLP reads 7 (99%) · CNN reads 7 (100%)"
-        pad.observe(lambda _change: self.redraw(), names="strokes")
+        pad.observe(lambda _change: self.redraw(), names=["strokes", "pen"])
         self.redraw()
 
-    def read(self) -> dict:
-        """{"image": the 784 values, "probabilities": {name: 10 probabilities}} for the pad's drawing."""
-        image = to_mnist(self.pad.pixels())
+    def read(self, strokes=None) -> dict:
+        """{"image": the 784 values, "probabilities": {name: 10 probabilities}} for `strokes` (default: the pad's)."""
+        pixels = self.pad.pixels() if strokes is None else rasterize(strokes, size=self.pad.size, pen=self.pad.pen)
+        image = to_mnist(pixels)
         probabilities = {}
         for name, (model, config) in self.networks.items():
             x = (image - MEAN) / STD if config.normalize else image
@@ -127,16 +133,18 @@ class DigitReader:
                 probabilities[name] = torch.softmax(model(x[None]), dim=1)[0]
         return {"image": image, "probabilities": probabilities}
 
-    def figure(self):
-        """The picture: what the networks receive, then one bar chart per network; a note when nothing is drawn."""
+    def figure(self, read: dict = None):
+        """The picture of `read` (default: the pad's drawing): what the networks receive, then each one's bars."""
         try:
-            read = self.read()
+            read = self.read() if read is None else read
         except EmptyDrawing as e:
             fig, ax = plt.subplots(figsize=(3, 1), dpi=90)
             ax.axis("off")
             ax.text(0.5, 0.5, str(e), ha="center", va="center")
             return fig
-        fig, axes = plt.subplots(1, 1 + len(self.networks), figsize=(2.6 * (1 + len(self.networks)), 2.4), dpi=90)
+        n = 1 + len(read["probabilities"])
+        fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.4), dpi=90, squeeze=False)
+        axes = axes[0]
         axes[0].imshow(read["image"].reshape(28, 28).numpy(), cmap="gray", vmin=0, vmax=1)
         axes[0].set_title("what the networks see\n(28 x 28, framed as MNIST)", fontsize=9)
         axes[0].axis("off")
@@ -153,12 +161,13 @@ class DigitReader:
         """Draw the picture and the summary for the pad's current strokes."""
         try:
             read = self.read()
+        except EmptyDrawing as e:
+            self.summary.value, fig = str(e), self.figure()
+        else:
             self.summary.value = " · ".join(
                 f"{name} reads <b>{int(p.argmax())}</b> ({p.max():.0%})" for name, p in read["probabilities"].items()
             )
-        except EmptyDrawing as e:
-            self.summary.value = str(e)
-        fig = self.figure()
+            fig = self.figure(read)
         with self.output:
             self.output.clear_output(wait=True)
             display_figure(fig)

@@ -102,6 +102,11 @@ def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by
     path = Path(checkpoint_path)
     if path.exists():
         checkpoint = load_checkpoint(path)
+        if checkpoint["config"].model != config.model:  # e.g. `--save checkpoints/cnn.pt` without `--model cnn`
+            raise ValueError(
+                f"{path.as_posix()} holds the {checkpoint['config'].model.upper()}, not the {config.model.upper()} "
+                f"expected here: write it again with {written_by}, or point to the right file."
+            )
         print(f"Loaded the model from {path.as_posix()} (written by {written_by}).")
         return checkpoint["model"], checkpoint["config"]
     print(

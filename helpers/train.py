@@ -32,7 +32,12 @@ def parse_args(argv=None):
         default=Config().l2_rule,
         help="how --l2 acts: dl4j, DL4J's rule (weights shrink by l2/batch-size per step), or pytorch, torch's weight_decay (default: dl4j)",
     )
-    parser.add_argument("--normalize", action="store_true", help="standardise pixels with mean/std (off in DL4J)")
+    parser.add_argument(
+        "--normalize",
+        action=argparse.BooleanOptionalAction,
+        default=Config().normalize,
+        help="standardise pixels with mean/std (off in DL4J; on in --model cnn's recipe)",
+    )
     parser.add_argument(
         "--model",
         choices=("mlp", "cnn"),

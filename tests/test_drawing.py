@@ -150,3 +150,29 @@ def test_reader_standardises_pixels_for_a_network_trained_on_them(reference):
     DigitReader(pad, {"raw": (Spy(), Config()), "standardised": (Spy(), Config(normalize=True))}).read()
     raw, standardised = seen[-2], seen[-1]
     assert raw.min() == 0 and standardised.min() < -0.4  # (0 - 0.1307) / 0.3081
+
+
+def test_a_tap_on_the_pad_is_a_dot_and_dark_ink_on_white_is_named():
+    from helpers.drawpad import rasterize
+
+    with pytest.raises(EmptyDrawing, match="dot"):
+        to_mnist(rasterize([[[140, 140]]]))  # a tap: a 21-pixel disk on the 280-pixel pad
+    paper = np.full((100, 100), 255, dtype=np.uint8)
+    paper[20:80, 45:55] = 0  # a dark stroke on white paper, as a scan holds it
+    with pytest.raises(ValueError, match="255 - pixels"):
+        to_mnist(paper)
+    assert torch.allclose(to_mnist(255 - paper), to_mnist((255 - paper).astype(float) / 255), atol=1e-6)
+
+
+def test_reading_a_preset_leaves_the_pad_alone_and_a_new_pen_redraws(reference):
+    from helpers.drawpad import PRESETS, DigitReader, DrawingPad
+
+    pad = DrawingPad(strokes=PRESETS["a plain 7"])
+    reader = DigitReader(pad, {"MLP": (reference, Config())})
+    reader.read(PRESETS["a thin 3"])
+    assert pad.strokes == PRESETS["a plain 7"]
+    before = reader.read()["image"]
+    pad.pen = 40.0  # the reader follows the pen as well as the strokes
+    assert not torch.equal(reader.read()["image"], before) and "reads" in reader.summary.value
+    reader.figure().clear()  # one network or none: the picture still draws
+    DigitReader(pad, {}).figure().clear()

@@ -135,3 +135,18 @@ def test_a_cnn_run_repeats_to_the_last_bit(mnist):
     config = Config(**{**CNN_RECIPE, "epochs": 1, "train_fraction": 0.02})
     first, again = (train_run(config, mnist[0]).model.state_dict() for _ in range(2))
     assert all(torch.equal(first[k], again[k]) for k in first)
+
+
+def test_load_or_train_refuses_a_checkpoint_of_the_other_network(tmp_path, mnist):
+    model = train_run(QUICK, mnist[0]).model
+    save_checkpoint(tmp_path / "cnn.pt", model, QUICK)  # an MLP saved under the CNN's name
+    with pytest.raises(ValueError, match="holds the MLP, not the CNN expected here"):
+        load_or_train(tmp_path / "cnn.pt", Config(model="cnn"), written_by="python -m helpers.train --model cnn")
+
+
+def test_cli_model_cnn_can_still_turn_standardising_off():
+    from helpers.train import parse_args
+
+    config, _ = parse_args(["--model", "cnn", "--no-normalize"])
+    assert config.model == "cnn" and config.normalize is False
+    assert parse_args(["--normalize"])[0].normalize is True and parse_args([])[0].normalize is False

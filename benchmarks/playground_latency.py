@@ -25,8 +25,9 @@ import torch
 from helpers.cli import describe_machine
 from helpers.config import Config
 from helpers.data import load_mnist, subset
-from helpers.model import mlp, sgd
+from helpers.model import mlp
 from helpers.playground import Playground
+from helpers.runs import optimizer_for
 from helpers.training import fit
 
 
@@ -40,14 +41,7 @@ def plain_fit_seconds(train, test, config: Config) -> float:
         data = subset(train, config.train_fraction, generator=shuffle)
         torch.manual_seed(config.seed)
         model = mlp(config.num_inputs, config.hidden, config.output_num)
-        optimizer = sgd(
-            model,
-            lr=config.lr,
-            momentum=config.momentum,
-            l2=config.l2,
-            batch_size=config.batch_size,
-            l2_rule=config.l2_rule,
-        )
+        optimizer = optimizer_for(model, config)
         fit(
             model,
             optimizer,

@@ -29,7 +29,8 @@ import torch
 from helpers.cli import describe_machine
 from helpers.config import Config
 from helpers.data import data_root, load_mnist
-from helpers.model import loss_fn, mlp, sgd
+from helpers.model import loss_fn, mlp
+from helpers.runs import optimizer_for
 from helpers.training import default_device, fit
 
 GEMM_SIZE = 2048  # the square matmul whose speed stands for "what this machine can do"
@@ -48,14 +49,7 @@ def counted_flops_per_sample(config: Config, device) -> float:
     from torch.utils.flop_counter import FlopCounterMode
 
     model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(
-        model,
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    optimizer = optimizer_for(model, config)
     images = torch.rand(config.batch_size, config.num_inputs, device=device)
     labels = torch.randint(0, config.output_num, (config.batch_size,), device=device)
     with FlopCounterMode(display=False) as counter:
@@ -173,28 +167,14 @@ def main(argv=None):
     train, _ = load_mnist(args.data_root, normalize=config.normalize, device=device)
     torch.manual_seed(config.seed)
     model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = sgd(
-        model,
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    optimizer = optimizer_for(model, config)
     generator = torch.Generator().manual_seed(config.seed)
 
     dataset = datasets.MNIST(data_root(args.data_root), train=True, transform=transforms.ToTensor(), download=False)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True)
     torch.manual_seed(config.seed)
     dl_model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    dl_optimizer = sgd(
-        dl_model,
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    dl_optimizer = optimizer_for(dl_model, config)
     print(
         f"DataLoader loop: timed on the first {args.dataloader_batches} of its {len(loader)} batches in each round, "
         f"scaled by {len(loader)}/{args.dataloader_batches} to the full epoch"

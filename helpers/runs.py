@@ -29,6 +29,18 @@ def build(config: Config, *, device="cpu") -> torch.nn.Module:
     return network(config).to(device)
 
 
+def optimizer_for(model: torch.nn.Module, config: Config) -> torch.optim.Optimizer:
+    """helpers.model.sgd with config's learning rate, momentum, l2, batch size and l2 rule."""
+    return sgd(
+        model,
+        lr=config.lr,
+        momentum=config.momentum,
+        l2=config.l2,
+        batch_size=config.batch_size,
+        l2_rule=config.l2_rule,
+    )
+
+
 def train_run(
     config: Config,
     train: Digits,
@@ -49,14 +61,7 @@ def train_run(
     shuffle = torch.Generator().manual_seed(config.seed)  # the share of the images, then the batch order
     data = subset(train, config.train_fraction, generator=shuffle)
     model = build(config, device=train.images.device) if model is None else model
-    optimizer = sgd(
-        model,
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    optimizer = optimizer_for(model, config)
     if config.schedule == "one-cycle":
         callbacks = [OneCycle(optimizer, config, steps_per_epoch=-(-len(data) // config.batch_size)), *callbacks]
     start = time.perf_counter()

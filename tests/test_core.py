@@ -17,11 +17,13 @@ from collections import OrderedDict
 import pytest
 import torch
 
+from helpers import runs
 from helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from helpers.config import DL4J_ACCURACY, Config, allowed
 from helpers.data import MEAN, STD, Digits, batches, load_mnist, subset
 from helpers.model import count_parameters, loss_fn, mlp, sgd
-from helpers.training import History, StopTraining, accuracy, fit, predict
+from helpers.runs import optimizer_for
+from helpers.training import History, StopTraining, accuracy, predict
 
 # How many of each digit 0-9 the official files hold
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
@@ -29,32 +31,9 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
 def train_run(data, config: Config, test=None, callbacks=()):
-    """Seed, build and fit the model as the CLI does; return (model, optimizer, history)."""
-    train, _ = data
-    torch.manual_seed(config.seed)
-    shuffle = torch.Generator().manual_seed(config.seed)
-    train = subset(train, config.train_fraction, generator=shuffle)
-    model = mlp(config.num_inputs, config.hidden, config.output_num)
-    optimizer = sgd(
-        model,
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
-    history = fit(
-        model,
-        optimizer,
-        train,
-        test,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        generator=shuffle,
-        callbacks=callbacks,
-        progress=False,
-    )
-    return model, optimizer, history
+    """The CLI's recipe (helpers.runs.train_run) on data's training set; return (model, optimizer, history)."""
+    trained = runs.train_run(config, data[0], test, callbacks=callbacks)
+    return trained.model, trained.optimizer, trained.history
 
 
 def run_cli(module, *args, root, cwd):
@@ -425,14 +404,7 @@ def test_checkpoint_round_trip(mnist, tmp_path):
     for (name, a), b in zip(model.state_dict().items(), loaded["model"].state_dict().values()):
         assert torch.equal(a, b), name
     assert torch.equal(predict(loaded["model"], test.images), predict(model, test.images))
-    restored = sgd(
-        loaded["model"],
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    restored = optimizer_for(loaded["model"], config)
     restored.load_state_dict(loaded["optimizer"])  # training can go on where it stopped
     assert [k for k in tmp_path.joinpath("sub").iterdir()] == [path]  # no temporary file left behind
 

@@ -9,6 +9,7 @@ import torch
 from sklearn import metrics as sk
 
 from helpers.metrics import confusion_matrix, evaluate
+from helpers.runs import optimizer_for
 
 LABELS = list(range(10))
 
@@ -268,7 +269,7 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     from helpers.checkpoint import save_checkpoint
     from helpers.config import Config
     from helpers.data import subset
-    from helpers.model import mlp, sgd
+    from helpers.model import mlp
     from helpers.training import fit, predict
 
     train, test = mnist
@@ -278,14 +279,7 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     model = mlp(config.num_inputs, config.hidden, config.output_num)
     fit(
         model,
-        sgd(
-            model,
-            lr=config.lr,
-            momentum=config.momentum,
-            l2=config.l2,
-            batch_size=config.batch_size,
-            l2_rule=config.l2_rule,
-        ),
+        optimizer_for(model, config),
         subset(train, config.train_fraction, generator=shuffle),
         epochs=config.epochs,
         batch_size=config.batch_size,

@@ -29,6 +29,7 @@ from helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from helpers.config import RANGES, TRAIN_SIZE, Config, allowed
 from helpers.data import FILES, MnistError, batches, check_file, download, load_mnist, missing_files, raw_folder
 from helpers.model import loss_fn, mlp, sgd
+from helpers.runs import optimizer_for
 from helpers.training import History, StopTraining, fit
 
 REPO = Path(__file__).resolve().parent.parent
@@ -709,14 +710,7 @@ def test_checkpoint_round_trip_keeps_everything(tmp_path, small):
     assert loaded["config"] == config and loaded["history"] == history.to_dict()
     for a, b in zip(model.state_dict().values(), loaded["model"].state_dict().values()):
         assert torch.equal(a, b)
-    optimizer2 = sgd(
-        loaded["model"],
-        lr=config.lr,
-        momentum=config.momentum,
-        l2=config.l2,
-        batch_size=config.batch_size,
-        l2_rule=config.l2_rule,
-    )
+    optimizer2 = optimizer_for(loaded["model"], config)
     optimizer2.load_state_dict(loaded["optimizer"])
     assert_same_state(model, optimizer, loaded["model"], optimizer2)
 

@@ -6,7 +6,7 @@ Drives helpers.playground.Playground the way a script does (set sliders, Train's
 with DL4J's settings for one epoch on all 60,000 images, and measures per round:
   (a) first_point_s: click -> first point drawn (test sample measured, picture rendered, widget set);
   (b) one_epoch_s: click -> end of the one-epoch run (full test evaluation and last redraw included);
-  (c) fit_s: the same epoch with plain `helpers.training.fit` (no playground), also in a background
+  (c) fit_s: the same epoch with plain `helpers.loop.fit` (no playground), also in a background
       thread, to show what the live curves cost (on a loaded 2-core machine, torch in the main thread
       was seen 5-15x slower than in a background thread: its 2 OpenMP threads spin-wait);
   (d) stop_s: click on Stop during a run -> the run has ended, and how many steps it took after the click.
@@ -25,10 +25,10 @@ import torch
 from helpers.cli import describe_machine
 from helpers.config import Config
 from helpers.data import load_mnist, subset
+from helpers.loop import fit
 from helpers.model import mlp
 from helpers.playground import Playground
 from helpers.runs import optimizer_for
-from helpers.training import fit
 
 
 def plain_fit_seconds(train, test, config: Config) -> float:

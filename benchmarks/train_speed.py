@@ -3,7 +3,7 @@
     MNIST_ROOT=/path/to/data python benchmarks/train_speed.py
 
 Measures, in one process, on the reference config (784-1000-10 MLP, batch 128, 60,000 images):
-  (a) epoch_s: median time of one epoch of our loop (`helpers.training.fit`, training steps only,
+  (a) epoch_s: median time of one epoch of our loop (`helpers.loop.fit`, training steps only,
       no test evaluation), data resident in memory as one float tensor;
   (b) limit_s: the epoch's matmul FLOPs divided by the fp32 GEMM throughput measured right then on
       a 2048^3 matmul: no loop on this machine can beat the time the matmuls alone need;
@@ -29,9 +29,9 @@ import torch
 from helpers.cli import describe_machine
 from helpers.config import Config
 from helpers.data import data_root, load_mnist
+from helpers.loop import default_device, fit
 from helpers.model import loss_fn, mlp
 from helpers.runs import optimizer_for
-from helpers.training import default_device, fit
 
 GEMM_SIZE = 2048  # the square matmul whose speed stands for "what this machine can do"
 

@@ -23,8 +23,8 @@ def report(args, prog) -> int:
     """The body of `main`: load the checkpoint and the test set, print the report."""
     from helpers.checkpoint import CheckpointError, load_checkpoint
     from helpers.data import MnistError, load_mnist
+    from helpers.loop import predict
     from helpers.metrics import evaluate
-    from helpers.training import predict
 
     try:
         checkpoint = load_checkpoint(args.path)

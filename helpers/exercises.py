@@ -763,7 +763,7 @@ def train_step(model, optimizer, images, labels):
 """,
     why="""
 Forward, zero the gradients, backward, step: these four lines train almost every PyTorch model,
-and they are the heart of `helpers.training.fit`. `zero_grad()` matters because `backward()`
+and they are the heart of `helpers.loop.fit`. `zero_grad()` matters because `backward()`
 *adds* to the gradients already stored: forget it and each step follows the sum of all gradients
 so far. It may come anywhere before `backward()`.
 """,
@@ -883,7 +883,7 @@ memorised its examples instead; more data, L2 or fewer epochs are the usual cure
     hint="`predict(model, train.images)` gives the predicted digits; compare them with `train.labels` and take the mean.",
 )
 def _train_accuracy(answer, given):
-    from helpers.training import accuracy
+    from helpers.loop import accuracy
 
     how = 'check("04.3", train_accuracy, model=model, train=train)'
     model, train = _given(given, "model", how), _given(given, "train", how)
@@ -1285,7 +1285,7 @@ which idea is worth its cost.
     hint="The loop of the comparison cell does it for two models; do the same for `deeper`: seed, optimizer with `sgd`, then `fit`.",
 )
 def _deeper_accuracy(answer, given):
-    from helpers.training import accuracy
+    from helpers.loop import accuracy
 
     how = 'check("07.2", deeper_accuracy, model=deeper, test=test)'
     model, test = _given(given, "model", how), _given(given, "test", how)

@@ -7,8 +7,8 @@ import torch
 
 from helpers.config import Config
 from helpers.data import Digits
+from helpers.loop import History
 from helpers.runs import build, train_run
-from helpers.training import History
 
 
 @dataclass

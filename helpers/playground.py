@@ -25,8 +25,8 @@ import torch
 
 from helpers.config import DL4J_ACCURACY, TRAIN_SIZE, Config
 from helpers.data import Digits
+from helpers.loop import History, StopTraining, accuracy
 from helpers.runs import build, train_run
-from helpers.training import History, StopTraining, accuracy
 
 SLIDERS = ("lr", "momentum", "l2", "batch_size", "epochs", "train_fraction")  # the Config fields the playground moves
 # The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
@@ -416,7 +416,7 @@ class Playground:
             slider = self.sliders[name]
             if name in settings and not slider.min <= settings[name] <= slider.max:
                 raise ValueError(
-                    f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.training.fit for that run."
+                    f"Playground: {name} = {settings[name]!r} is beyond its slider ({slider.min:g} to {slider.max:g}); use helpers.loop.fit for that run."
                 )
         for name, value in settings.items():  # all checked: now move them
             slider = self.sliders[name]
@@ -528,7 +528,7 @@ class Playground:
     # --- the training thread -------------------------------------------------------------------------
 
     def _train(self, run: Run, clicked: float):
-        """Train one run with helpers.training.fit (in the background thread) and record how it ended."""
+        """Train one run with helpers.loop.fit (in the background thread) and record how it ended."""
         c = run.config
         guard = DivergenceGuard(c, enabled=self.guard)
         try:

@@ -8,8 +8,8 @@ import torch
 
 from helpers.config import Config
 from helpers.data import Digits, load_mnist, subset
+from helpers.loop import History, fit
 from helpers.model import network, sgd
-from helpers.training import History, fit
 
 
 @dataclass

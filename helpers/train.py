@@ -109,10 +109,10 @@ def run(config, args) -> int:
     # imported after parsing, so that --help and bad flags answer at once
     from helpers.checkpoint import save_checkpoint
     from helpers.data import MnistError, load_mnist
+    from helpers.loop import default_device, predict
     from helpers.metrics import evaluate
     from helpers.model import count_parameters
     from helpers.runs import build, train_run
-    from helpers.training import default_device, predict
 
     if args.save:
         check_writable(args.save)  # before training, so a typo does not cost a whole run

@@ -21,9 +21,9 @@ from helpers import runs
 from helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from helpers.config import DL4J_ACCURACY, Config, allowed
 from helpers.data import MEAN, STD, Digits, batches, load_mnist, subset
+from helpers.loop import History, StopTraining, accuracy, predict
 from helpers.model import count_parameters, loss_fn, mlp, sgd
 from helpers.runs import optimizer_for
-from helpers.training import History, StopTraining, accuracy, predict
 
 # How many of each digit 0-9 the official files hold
 TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]

@@ -9,8 +9,8 @@ import torch.nn.functional as F
 
 from helpers.config import Config
 from helpers.drawing import EmptyDrawing, to_mnist
+from helpers.loop import predict
 from helpers.runs import train_run
-from helpers.training import predict
 
 N = 1000  # test digits re-framed
 

@@ -11,8 +11,8 @@ from nbrun import ROOT, code_cells, executed, notebook_paths, text_of
 from helpers import exercises
 from helpers.config import Config
 from helpers.exercises import EXERCISES, exercises_of, verdict
+from helpers.loop import History
 from helpers.metrics import evaluate
-from helpers.training import History
 
 IDS = list(EXERCISES)
 
@@ -65,9 +65,9 @@ def context(mnist):
     from torch import nn
 
     from helpers.data import subset
+    from helpers.loop import fit, predict
     from helpers.model import count_parameters, loss_fn, mlp, sgd
     from helpers.playground import Playground
-    from helpers.training import fit, predict
 
     train, test = mnist
     # A confusion matrix with known mistakes: 40 fours called 9, 25 threes called 5, 10 sevens called 2.
@@ -409,7 +409,7 @@ def test_playground_solutions_quote_what_the_playground_gives(mnist):
 
 def test_evaluation_solutions_quote_what_the_reference_model_gives(mnist):
     from helpers.checkpoint import load_checkpoint
-    from helpers.training import predict
+    from helpers.loop import predict
 
     executed("04_training")  # writes the reference checkpoint (once per session, shared with 04's own tests)
     model = load_checkpoint(ROOT / "checkpoints" / "04_reference.pt")["model"]

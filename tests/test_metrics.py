@@ -195,8 +195,8 @@ def test_matrix_column_width_follows_dl4j(biggest, width):
 
 def test_real_predictions_match_sklearn(mnist):
     from helpers.data import subset
+    from helpers.loop import fit, predict
     from helpers.model import mlp, sgd
-    from helpers.training import fit, predict
 
     train, test = mnist
     torch.manual_seed(0)
@@ -269,8 +269,8 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     from helpers.checkpoint import save_checkpoint
     from helpers.config import Config
     from helpers.data import subset
+    from helpers.loop import fit, predict
     from helpers.model import mlp
-    from helpers.training import fit, predict
 
     train, test = mnist
     config = Config(train_fraction=0.1, epochs=1)

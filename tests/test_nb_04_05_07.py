@@ -108,7 +108,7 @@ def nb05(nb04):  # 04 runs first: it writes the model 05 evaluates
 @pytest.fixture(scope="module")
 def reference_predictions(nb04, mnist):
     from helpers.checkpoint import load_checkpoint
-    from helpers.training import predict
+    from helpers.loop import predict
 
     _, test = mnist
     model = load_checkpoint(REFERENCE_CHECKPOINT)["model"]
@@ -235,9 +235,9 @@ def test_04_live_curves_redraw_a_few_times_per_epoch_and_keep_every_point():
     import torch
 
     from helpers.data import Digits
+    from helpers.loop import fit
     from helpers.model import mlp, sgd
     from helpers.plots import LiveCurves
-    from helpers.training import fit
 
     matplotlib.use("agg")
     pushed = []

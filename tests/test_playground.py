@@ -9,6 +9,7 @@ from nbrun import errors_in, executed, images_in, text_of
 
 from helpers.config import Config
 from helpers.data import subset
+from helpers.loop import accuracy, fit
 from helpers.model import mlp, sgd
 from helpers.playground import (
     BATCH_CHOICES,
@@ -20,7 +21,6 @@ from helpers.playground import (
     Playground,
     RunTable,
 )
-from helpers.training import accuracy, fit
 
 QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
 

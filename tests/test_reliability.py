@@ -28,9 +28,9 @@ from helpers import checkpoint as ckpt
 from helpers.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from helpers.config import RANGES, TRAIN_SIZE, Config, allowed
 from helpers.data import FILES, MnistError, batches, check_file, download, load_mnist, missing_files, raw_folder
+from helpers.loop import History, StopTraining, fit
 from helpers.model import loss_fn, mlp, sgd
 from helpers.runs import optimizer_for
-from helpers.training import History, StopTraining, fit
 
 REPO = Path(__file__).resolve().parent.parent
 HIDDEN, BATCH = 64, 100  # a small network, so each training test takes a second or two

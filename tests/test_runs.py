@@ -10,9 +10,9 @@ from test_core import printed_accuracy, run_cli
 from helpers.checkpoint import load_checkpoint, save_checkpoint
 from helpers.config import CNN_RECIPE, Config
 from helpers.data import subset
+from helpers.loop import History, fit
 from helpers.model import cnn, count_parameters, mlp, sgd
 from helpers.runs import OneCycle, build, load_or_train, train_run
-from helpers.training import History, fit
 
 QUICK = Config(epochs=1, train_fraction=0.05, seed=7)
 

@@ -1,25 +1,22 @@
-"""pytest set-up shared by tests/ and the nbval run over notebooks/."""
+"""pytest set-up for the whole repository: MNIST fetched once before the tests, the learner's files left alone."""
 
-import nbval.plugin
-
-# nbval waits only 5 s for each message from the kernel after a cell has run. On a shared 2-core
-# machine a stall of 10-60 s happens now and then (see README), and a notebook that trained fine
-# then fails with "Timeout of 5 seconds exceeded waiting for output". Wait up to 2 minutes instead;
-# a cell that really hangs still hits nbval's own cell timeout.
-_nbval_cell_init = nbval.plugin.IPyNbCell.__init__
+LEARNERS_FILES = ("checkpoints", "notebooks")  # what the tests must leave as they found it (they write test-output/)
 
 
-def _patient_cell_init(self, *args, **kwargs):
-    _nbval_cell_init(self, *args, **kwargs)
-    self.output_timeout = 120
+def _snapshot() -> dict:
+    """{path: (size, mtime)} of every file under the learner's folders."""
+    from pathlib import Path
 
-
-nbval.plugin.IPyNbCell.__init__ = _patient_cell_init
+    root = Path(__file__).resolve().parent
+    files = [p for folder in LEARNERS_FILES for p in (root / folder).rglob("*") if p.is_file()]
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in files}
 
 
 def pytest_sessionstart(session):
     """Fetch MNIST once, before any test, when it is missing; with no network, stop with one message."""
     import sys
+
+    session.config.learners_files = _snapshot()
 
     import pytest
 
@@ -38,3 +35,17 @@ def pytest_sessionstart(session):
         print(f"\nThe tests need MNIST and could not get it.\n{e}\n", file=sys.stderr)
         pytest.exit("no MNIST: see the message above", returncode=pytest.ExitCode.USAGE_ERROR)
     print(f"MNIST is in {raw_folder(root)} now.")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fail the run if a test wrote into checkpoints/ or notebooks/: a learner's files are not test output."""
+    before = getattr(session.config, "learners_files", None)
+    if before is None or exitstatus not in (0, 1):
+        return
+    after = _snapshot()
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    if changed:
+        print(
+            f"\nThe tests changed files that belong to the learner (write to test-output/ instead): {', '.join(changed)}"
+        )
+        session.exitstatus = 1

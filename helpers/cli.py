@@ -8,15 +8,33 @@ from pathlib import Path
 
 from helpers.config import RANGES, allowed
 
+# "-1e-4", "-.5", "-inf": a negative number, which argparse before Python 3.13 mistakes for a flag
+NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-inf$", re.IGNORECASE)
+
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage dump, no traceback) and exit with status 2."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # argparse (before Python 3.13) takes "-1e-4" for a flag, so `--l2 -1e-4` would fail with "expected one
-        # argument" instead of naming the bad value: count scientific notation and -inf as numbers too
-        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-inf$", re.IGNORECASE)
+        self.takes_value = set()  # the flags that take a value, e.g. --l2
+
+    def add_argument(self, *args, **kwargs):
+        """argparse's add_argument; remembers the flags that take a value (not store_true's)."""
+        action = super().add_argument(*args, **kwargs)
+        if action.nargs != 0:
+            self.takes_value.update(action.option_strings)
+        return action
+
+    def parse_known_args(self, args=None, namespace=None):
+        """Read `--l2 -1e-4` as `--l2=-1e-4`, so that the error names the bad value, not a missing one."""
+        joined = []
+        for token in sys.argv[1:] if args is None else args:
+            if joined and joined[-1] in self.takes_value and NEGATIVE_NUMBER.match(token):
+                joined[-1] = f"{joined[-1]}={token}"
+            else:
+                joined.append(token)
+        return super().parse_known_args(joined, namespace)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")

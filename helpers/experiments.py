@@ -1,36 +1,24 @@
-"""Quick training runs for the hyperparameter lesson (notebook 02), and a slider that reruns them."""
+"""Quick training runs for the hyperparameter lesson (notebook 02), and a slider that reruns them.
 
-from dataclasses import dataclass, field
+    run = quick_run(config, train, test)          # a Run that keeps every step's loss and weight norm
+    SliderExperiment("lr", slider, config, train, test, runs=[run, ...])   # in Jupyter: the figure, then a slider and Run
 
-import matplotlib.pyplot as plt
+A SliderExperiment is the playground (helpers.playground) cut down to one slider: the playground's
+training thread, run record and checks, with this lesson's figure (helpers.plots.plot_runs) and words.
+"""
+
+import html
+
 import torch
 
 from helpers.config import Config
 from helpers.data import Digits
 from helpers.loop import History
-from helpers.runs import build, train_run
+from helpers.playground import Playground
+from helpers.plots.runs import EXPERIMENT_SIZE, plot_runs
+from helpers.runs import Run, build, train_run
 
-
-@dataclass
-class Run:
-    """One quick training run: its settings, the trained model, and what was measured at every step."""
-
-    config: Config
-    model: torch.nn.Module
-    history: History
-    losses: list = field(default_factory=list)  # train loss of each step (one batch each)
-    weight_norms: list = field(default_factory=list)  # weight_norm(model) after each step
-    seconds: float = 0.0  # wall time of the run
-
-    @property
-    def accuracy(self) -> float:
-        """Test accuracy after the last epoch, 0-1."""
-        return self.history.test_accuracy[-1]
-
-    @property
-    def final_loss(self) -> float:
-        """Mean train loss of the last epoch."""
-        return self.history.train_loss[-1]
+FINISHED = ("done", "stopped")  # the runs the figure shows: not one still training, nor one that failed
 
 
 def weight_norm(model: torch.nn.Module) -> float:
@@ -40,13 +28,14 @@ def weight_norm(model: torch.nn.Module) -> float:
 
 
 class _Recorder:
-    """A fit callback keeping each step's loss and the weights' size after it."""
+    """A fit callback keeping the weights' size after each step, and each step's loss unless `losses` is False."""
 
-    def __init__(self, run: Run):
-        self.run = run
+    def __init__(self, run: Run, *, losses: bool = True):
+        self.run, self.losses = run, losses
 
     def on_step(self, history, loss: float):
-        self.run.losses.append(loss)
+        if self.losses:
+            self.run.losses.append(loss)
         self.run.weight_norms.append(weight_norm(self.run.model))
 
 
@@ -60,59 +49,17 @@ def quick_run(config: Config, train: Digits, test: Digits) -> Run:
     run.seconds = train_run(
         config, train, test, model=run.model, callbacks=[_Recorder(run)], history=run.history
     ).seconds
+    run.steps, run.accuracy, run.status = run.history.steps, run.history.test_accuracy[-1], "done"
     return run
-
-
-def plot_runs(runs, *, label="lr", right="accuracy", title=""):
-    """Loss at every step of each run (left) and its test accuracy or weight norm (right); return the figure.
-
-    `label` is the Config field that tells the runs apart; `right` is "accuracy" or "weight norm".
-    The figure is closed in pyplot at once, so it appears only where it is displayed (safe in a widget's callback).
-    """
-    if right not in ("accuracy", "weight norm"):
-        raise ValueError(f"right={right!r}; allowed: 'accuracy' or 'weight norm'")
-    fig, (loss_ax, right_ax) = plt.subplots(1, 2, figsize=(10, 3.4), dpi=90, layout="constrained")
-    plt.close(fig)  # shown by display() or as a cell's value, not again at the end of the cell
-    names = [f"{label} = {getattr(r.config, label):g}" for r in runs]
-    colors = [f"C{i % 10}" for i in range(len(runs))]
-    for run, name, color in zip(runs, names, colors):
-        loss_ax.plot(range(1, len(run.losses) + 1), run.losses, color=color, label=name)
-    # a log scale when a loss blew up (or became nan), so that huge losses and small ones both stay visible
-    exploded = any(not max(r.losses) <= 10 * r.losses[0] for r in runs)
-    loss_ax.set(
-        xlabel="step (one batch each)",
-        ylabel="train loss" + (" (log scale)" if exploded else ""),
-        yscale="log" if exploded else "linear",
-        title="Loss: lower is better",
-    )
-    loss_ax.legend(fontsize=8)
-    if right == "accuracy":
-        accuracies = [100 * r.accuracy for r in runs]
-        bars = right_ax.barh(range(len(runs)), accuracies, color=colors)
-        right_ax.bar_label(bars, labels=[f"{a:.1f}%" for a in accuracies], padding=3, fontsize=8)
-        right_ax.set_yticks(range(len(runs)), names, fontsize=8)
-        right_ax.invert_yaxis()  # first run on top, like the legend
-        right_ax.set(xlim=(0, 112), xlabel="test accuracy after the run (%)", title="Accuracy: higher is better")
-        right_ax.axvline(10, color="gray", linestyle="--", linewidth=1, label="blind guessing: 10%")
-        right_ax.legend(fontsize=8, loc="lower right")
-    else:
-        for run, name, color in zip(runs, names, colors):
-            right_ax.plot(range(1, len(run.weight_norms) + 1), run.weight_norms, color=color, label=name)
-        right_ax.set(xlabel="step (one batch each)", ylabel="weight norm", title="Size of all the weights")
-        right_ax.legend(fontsize=8)
-    for ax in (loss_ax, right_ax):
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    return fig
 
 
 class SliderExperiment:
     """A slider for one Config field and a Run button: each press trains a quick run and redraws every run so far.
 
     Displayed, it shows the figure of the runs it starts with (a plain image, visible even where
-    widgets are not, e.g. on GitHub or in a headless run), then the slider, the button and an area
-    where the new figure appears after each press.
+    widgets are not, e.g. on GitHub or in a headless run), then the slider, the button and the
+    status line; the new figure appears under them after each press. `mine` holds the reader's
+    runs (the newest `keep`), `runs` the ones it started with.
     """
 
     def __init__(
@@ -128,61 +75,94 @@ class SliderExperiment:
         title="",
         keep=6,
     ):
-        import ipywidgets as widgets
-
-        base.replace(**{name: slider.value})  # fails early, naming the field, if it is not a Config field
+        config = base.replace(**{name: slider.value})  # fails early, naming the field, if it is not a Config field
         self.name, self.slider, self.base, self.train, self.test = name, slider, base, train, test
         self.right, self.title, self.keep = right, title, keep
         self.runs = list(runs)  # the runs shown when the cell ran
-        self.mine = []  # the reader's runs, newest last (at most `keep`)
-        self.button = widgets.Button(
-            description="Run",
-            icon="play",
-            button_style="primary",
-            tooltip=f"train {base.epochs} epoch(s) on {base.train_images:,} images",
-        )
-        self.status = widgets.HTML(
-            f"Pick a value and press <b>Run</b>: {base.epochs} epoch(s) on {base.train_images:,} training images, a few seconds."
-        )
-        self.out = widgets.Output()
-        self.button.on_click(self._clicked)
+        self.playground = _OneSlider(self, config)
+        self.button, self.status, self.plot = self.playground.train_button, self.playground.status, self.playground.plot
+
+    @property
+    def mine(self) -> list:
+        """The reader's finished runs, newest last (at most `keep`)."""
+        return [run for run in self.playground.runs if run.status in FINISHED]
 
     def run(self, value) -> Run:
-        """Train a quick run with this field set to `value`, keep it, and return it."""
-        config = self.base.replace(**{self.name: value})
-        run = quick_run(config, self.train, self.test)
-        self.mine = (self.mine + [run])[-self.keep :]
-        return run
+        """Move the slider to `value`, train a quick run with it, keep it, and return it."""
+        return self.playground.run(**{self.name: value})
+
+    def wait(self) -> Run:
+        """Block until the run a click started has ended; return it."""
+        return self.playground.wait()
 
     def figure(self):
         """The figure of the starting runs and the reader's runs."""
-        return plot_runs(self.runs + self.mine, label=self.name, right=self.right, title=self.title)
-
-    def _clicked(self, _button):
-        from IPython.display import display
-
-        self.button.disabled = True
-        self.status.value = f"Training with {self.name} = {self.slider.value:g} ..."
-        try:
-            run = self.run(self.slider.value)
-            self.status.value = (
-                f"{self.name} = {self.slider.value:g}: test accuracy {run.accuracy:.1%}, "
-                f"mean train loss {run.final_loss:.3f} ({run.seconds:.1f} s). Press Run again to add another."
-            )
-            with self.out:
-                self.out.clear_output(wait=True)
-                display(self.figure())
-        except (TypeError, ValueError) as e:  # a value Config refuses: say why in the widget
-            self.status.value = f"Not run: {e}"
-        finally:
-            self.button.disabled = False
+        return self.playground.figure(dpi=90)
 
     def _ipython_display_(self):
-        import ipywidgets as widgets
         from IPython.display import display
 
         display(self.figure())
-        controls = widgets.VBox([widgets.HBox([self.slider, self.button]), self.status, self.out])
-        bundle = controls._repr_mimebundle_()  # the live widget in Jupyter
+        bundle = self.playground.widget._repr_mimebundle_()  # the live widget in Jupyter
         bundle["text/plain"] = f"[a slider for {self.name} and a Run button: they work in a running Jupyter notebook]"
         display(bundle, raw=True)
+
+
+class _OneSlider(Playground):
+    """The playground as a SliderExperiment shows it: its one slider and a Run button, its figure and its words.
+
+    No guard: a learning rate that blows the loss up is one of the lesson's runs, kept to the end.
+    """
+
+    FIGSIZE = EXPERIMENT_SIZE
+    PNG_DPI = 90
+
+    def __init__(self, experiment: SliderExperiment, config: Config):
+        self.experiment = experiment  # set first: the playground's first drawing reads its runs
+        e = experiment
+        super().__init__(e.train, e.test, config=config, guard=False, keep=e.keep)
+
+    def _make_sliders(self, config: Config) -> dict:
+        return {self.experiment.name: self.experiment.slider}
+
+    def _layout(self):
+        import ipywidgets as widgets
+
+        c = self.config
+        button = self.train_button
+        button.description, button.button_style = "Run", "primary"
+        button.tooltip = f"train {c.epochs} epoch(s) on {c.train_images:,} images"
+        self.status.value = f"Pick a value and press <b>Run</b>: {c.epochs} epoch(s) on {c.train_images:,} training images, a few seconds."
+        self.plot.layout = widgets.Layout(display="none")  # until the first run: the figure above shows the start
+        return widgets.VBox([widgets.HBox([self.experiment.slider, button]), self.status, self.plot])
+
+    def _draw(self, fig):
+        e = self.experiment
+        plot_runs(e.runs + e.mine, label=e.name, right=e.right, title=e.title, fig=fig)
+
+    def _callbacks(self, run: Run, guard, clicked: float) -> list:
+        return [_Recorder(run, losses=False), *super()._callbacks(run, guard, clicked)]  # the watcher keeps the losses
+
+    def _started_text(self, run: Run) -> str:
+        return f"Training with {self.experiment.name} = {getattr(run.config, self.experiment.name):g} ..."
+
+    def _refused_text(self, error: Exception) -> str:
+        return f"Not run: {html.escape(str(error), quote=False)}"
+
+    def _finished_text(self, run: Run) -> str:
+        if run.status != "done":
+            return super()._finished_text(run)
+        return (
+            f"{self.experiment.name} = {getattr(run.config, self.experiment.name):g}: test accuracy {run.accuracy:.1%}, "
+            f"mean train loss {run.final_loss:.3f} ({run.seconds:.1f} s). Press Run again to add another."
+        )
+
+    def _show_progress(self, run: Run):
+        """Nothing while it trains: the run takes seconds, and its figure comes at the end."""
+
+    def _redraw(self, finished: Run = None):
+        if finished is None:
+            return  # the start: the figure above the slider shows the starting runs
+        super()._redraw(finished)
+        if finished.status in FINISHED:
+            self.plot.layout.display = None  # the figure with this run, under the slider

@@ -90,20 +90,9 @@ def fit(
         ctrl_c.hold()
         for epoch in range(epochs):
             start = time.perf_counter()
-            total_loss = torch.zeros((), device=train.labels.device)  # summed on the device: no sync per step
-            for images, labels in batches(train, batch_size, generator=generator):
-                loss = loss_fn(model(images), labels)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                history.steps += 1
-                total_loss += loss.detach()
-                bar.update()
-                for hook in step_hooks:
-                    hook(history, loss.item())
-                ctrl_c.check()
+            mean_loss = _one_epoch(model, optimizer, train, batch_size, generator, history, step_hooks, bar, ctrl_c)
             history.epoch_seconds.append(time.perf_counter() - start)
-            history.train_loss.append(total_loss.item() / steps_per_epoch)
+            history.train_loss.append(mean_loss)
             if test is not None:
                 history.test_accuracy.append(accuracy(model, test))
             history.epochs_done = epoch + 1
@@ -125,6 +114,25 @@ def fit(
     for hook in end_hooks:  # not reached when an error other than a stop escapes: it propagates as it is
         hook(history)
     return history
+
+
+def _one_epoch(model, optimizer, train, batch_size, generator, history, step_hooks, bar, ctrl_c) -> float:
+    """One pass over `train`, a step per batch (the loop notebook 04 writes out); return the mean batch loss."""
+    steps = 0
+    total_loss = torch.zeros((), device=train.labels.device)  # summed on the device: no sync per step
+    for images, labels in batches(train, batch_size, generator=generator):
+        loss = loss_fn(model(images), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        history.steps += 1
+        steps += 1
+        total_loss += loss.detach()
+        bar.update()
+        for hook in step_hooks:
+            hook(history, loss.item())
+        ctrl_c.check()
+    return total_loss.item() / steps
 
 
 class _HoldCtrlC:

@@ -1,5 +1,8 @@
 """Shared fixtures: MNIST from $MNIST_ROOT (or data/), loaded once per test session."""
 
+import signal
+import socket
+
 import pytest
 
 from helpers.data import data_root, load_mnist, missing_files
@@ -21,6 +24,63 @@ def mnist_root():
 def mnist(mnist_root):
     """(train, test) Digits, scaled to [0, 1]."""
     return load_mnist(mnist_root, download_missing=False)
+
+
+@pytest.fixture(scope="session")
+def small(mnist):
+    """(train, test): the first 2,000 training and 1,000 test images, for quick runs (support.SMALL)."""
+    train, test = mnist
+    return type(train)(train.images[:2000], train.labels[:2000]), type(test)(test.images[:1000], test.labels[:1000])
+
+
+@pytest.fixture
+def saved(tmp_path):
+    """A real checkpoint of a hidden=1000 model (as the tutorial saves it) in tmp_path, and the model."""
+    import torch
+
+    from helpers.checkpoint import save_checkpoint
+    from helpers.config import Config
+    from helpers.model import mlp
+
+    torch.manual_seed(0)
+    model = mlp(784, 1000, 10)
+    path = save_checkpoint(tmp_path / "model.pt", model, Config(), metrics={"accuracy": 0.5})
+    return path, model
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No download reaches the network: torchvision's mirrors point at a closed local port, proxies are bypassed."""
+    from torchvision.datasets import MNIST
+
+    with socket.socket() as s:  # a port on 127.0.0.1 nobody listens on: connecting is refused at once
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.setenv("NO_PROXY", "*")
+
+
+@pytest.fixture
+def one_thread():
+    """Train on one CPU thread: on a busy 2-core machine two threads spin-wait and run 10x slower.
+
+    A test that needs the default count sets it (determinism holds per thread count); this sets it back after.
+    """
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def sigint_raises():
+    """Ctrl-C raises KeyboardInterrupt here even if pytest was started with SIGINT ignored."""
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, old)
 
 
 def pytest_terminal_summary(terminalreporter):

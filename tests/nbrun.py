@@ -4,10 +4,18 @@ import json
 import time
 from functools import cache
 from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import nbval.plugin as nbval_plugin
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 OUT = ROOT / "test-output" / "notebooks"  # executed copies, kept for a look after the run (git-ignored)
+# The copies run here, so what a notebook writes to ../checkpoints/ lands in test-output/checkpoints/:
+# the learner's own checkpoints/ (and notebooks/) are never touched by the tests.
+CHECKPOINTS = OUT.parent / "checkpoints"
+NEEDS = {"05_evaluating": "04_training", "08_your_handwriting": "04_training"}  # reads the checkpoint 04 saves
 RUN_SECONDS = {}  # {notebook name: seconds} of each run with its real defaults, reported at the end (conftest.py)
 
 
@@ -22,6 +30,8 @@ def executed(name: str, **parameters) -> dict:
     import papermill
     from claims import CLAIMS
 
+    if name in NEEDS:
+        executed(NEEDS[name])  # as a learner would: 04 first, so 05 and 08 load its model instead of training one
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()))
     out = OUT / f"{name}{suffix}.ipynb"
@@ -45,7 +55,7 @@ def executed(name: str, **parameters) -> dict:
         str(source),
         str(out),
         parameters=parameters,
-        cwd=str(NOTEBOOKS),
+        cwd=str(OUT),  # ../checkpoints is test-output/checkpoints
         kernel_name="python3",
         progress_bar=False,
         log_output=False,
@@ -58,6 +68,25 @@ def executed(name: str, **parameters) -> dict:
 def code_cells(nb):
     """The notebook's code cells."""
     return [c for c in nb["cells"] if c["cell_type"] == "code"]
+
+
+def markdown_of(nb) -> str:
+    """All the notebook's markdown, joined."""
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+def cells_with(nb, snippet) -> list:
+    """The code cells whose source contains `snippet` (at least one, or the test is out of date)."""
+    cells = [c for c in code_cells(nb) if snippet in "".join(c["source"])]
+    assert cells, f"no code cell contains {snippet!r}"
+    return cells
+
+
+def cell_with(nb, snippet) -> dict:
+    """The one code cell whose source contains `snippet`."""
+    cells = cells_with(nb, snippet)
+    assert len(cells) == 1, f"{len(cells)} code cells contain {snippet!r}"
+    return cells[0]
 
 
 def text_of(nb) -> str:
@@ -86,3 +115,43 @@ def errors_in(nb) -> list:
         for o in c.get("outputs", [])
         if o.get("output_type") == "error"
     ]
+
+
+class _NbvalCell:
+    """nbval's output comparison, borrowed from its pytest item so that it reads the one shared run.
+
+    `pytest --nbval-lax notebooks/` would execute every notebook a second time, in a kernel of its own, to
+    compare the cells tagged `nbval-check-output` with their committed outputs; this compares the same
+    cells, with nbval's own code, against the papermill run that every other notebook test reads.
+    """
+
+    colors = nbval_plugin.nocolors
+    compare_outputs = nbval_plugin.IPyNbCell.compare_outputs
+    format_output_compare = nbval_plugin.IPyNbCell.format_output_compare
+    sanitize = nbval_plugin.IPyNbCell.sanitize
+    ihook = SimpleNamespace(pytest_assertrepr_compare=lambda **_: [])  # nbval's plain report of a difference
+    config = None
+
+    def __init__(self):
+        # what nbval skips by default: metadata, counters, widget ids and (without nbdime) images
+        skip = ("metadata", "traceback", "prompt_number", "output_type", "name", "execution_count")
+        skip += ("application/vnd.jupyter.widget-view+json", "image/png", "image/jpeg")
+        self.parent = SimpleNamespace(skip_compare=skip, sanitize_patterns={})
+        self.comparison_traceback = []
+
+
+def nbval_mismatches(committed: dict, fresh: dict) -> dict:
+    """{cell id: nbval's report} for each `nbval-check-output` cell whose fresh outputs differ from the committed ones."""
+
+    def outputs(nb) -> dict:
+        node = nbformat.reads(json.dumps(nb), as_version=4)  # as nbval reads a notebook: text joined, nodes
+        return {c.id: nbval_plugin.coalesce_streams(c.outputs) for c in node.cells if c.cell_type == "code"}
+
+    reference, run = outputs(committed), outputs(fresh)
+    mismatches = {}
+    for cell in committed["cells"]:
+        if "nbval-check-output" in cell.get("metadata", {}).get("tags", []):
+            compare = _NbvalCell()
+            if not compare.compare_outputs(run[cell["id"]], reference[cell["id"]]):
+                mismatches[cell["id"]] = "\n".join(compare.comparison_traceback)
+    return mismatches

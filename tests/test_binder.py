@@ -1,5 +1,5 @@
 """Binder: what repo2docker builds from binder/ installs CPU-only PyTorch at our versions, postBuild
-puts MNIST into the image, and training fits in a Binder session's 2 GB."""
+puts MNIST into the image (that every notebook fits in a session's 2 GB, the browser test measures)."""
 
 import json
 import os
@@ -8,8 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from browser_support import BINDER_MEMORY, JupyterLab, PeakMemory, copy_notebooks, run_through_server
-from nbrun import NOTEBOOKS, OUT, ROOT
+from nbrun import NOTEBOOKS, ROOT
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -164,49 +163,6 @@ def test_postbuild_fails_the_build_when_mnist_cannot_be_fetched(tmp_path):
     run, _ = _postbuild(tmp_path, tmp_path / "empty", {**proxies, "no_proxy": "", "NO_PROXY": ""})
     assert run.returncode != 0
     assert "MnistError" in run.stderr and "MNIST is not in" in run.stderr
-
-
-def test_training_notebook_fits_in_binder_memory(tmp_path, mnist_root):
-    """04_training as in a Binder session: JupyterLab's server plus the notebook's kernel stay under 2 GB.
-
-    One epoch per run instead of 15: what takes the memory (the data, twice, the two networks and
-    their optimizer state, the figures) does not grow with the number of epochs. The browser test
-    runs 04 with its real defaults and checks the same limit.
-    """
-    assert (NOTEBOOKS / "04_training.ipynb").exists(), "notebooks/04_training.ipynb is missing"
-    copy_notebooks(NOTEBOOKS, tmp_path / "root")  # the notebook writes ../checkpoints: inside the copy
-    with JupyterLab(tmp_path / "root", tmp_path / "home") as lab:
-        idle = lab.rss()
-        with PeakMemory(lab.rss, interval=0.05) as peak:
-            errors = run_through_server(lab, "notebooks/04_training.ipynb", parameters={"epochs": 1})
-    assert not errors, errors
-    figures = {
-        "peak_server_and_kernel_bytes": peak.peak,
-        "server_idle_bytes": idle,
-        "torch_import": torch_import_rss(),
-        "limit_bytes": BINDER_MEMORY,
-    }
-    out = OUT.parent / "binder" / "memory.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(figures, indent=1))
-    print(
-        f"\n04_training in JupyterLab: peak {peak.peak / 2**20:.0f} MiB (server + kernel; server alone {idle / 2**20:.0f} MiB) -> {out}"
-    )
-    assert peak.peak < BINDER_MEMORY, (
-        f"04_training peaked at {peak.peak / 1e9:.2f} GB with the server: over Binder's 2 GB"
-    )
-
-
-def torch_import_rss() -> dict:
-    """What `import torch, torchvision` adds to a fresh Python's resident memory here, and which build it is.
-
-    This machine may have a CUDA build of torch; Binder gets the CPU-only wheels, which take less.
-    """
-    code = "import psutil; r = psutil.Process().memory_info().rss; import torch, torchvision; print(torch.__version__, psutil.Process().memory_info().rss - r)"
-    build, added = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout.split()
-    return {"build": build, "bytes": int(added)}
 
 
 def test_readme_has_a_binder_badge_that_opens_lab_on_the_first_notebook():

@@ -1,18 +1,22 @@
 """The notebooks in a real browser, as readers use them: JupyterLab in headless Chromium (Playwright).
 
 The playground's widgets must render as widgets, react to the mouse and keyboard, and train; every
-numbered notebook must run all its cells without an error. The server serves a temporary copy of
-notebooks/ (autosave rewrites what it opens) and is stopped by its process id at the end, pass or fail.
-Screenshots go to test-output/browser/. Select with `-m browser`, skip with `-m "not browser"`.
+numbered notebook must run all its cells without an error, with the server and kernel under Binder's
+2 GB. The server serves a temporary copy of notebooks/ (autosave rewrites what it opens) and is stopped
+by its process id at the end, pass or fail. Some notebooks run with other parameters than their headless
+run (BROWSER_PARAMETERS), and what those change is checked. Screenshots go to test-output/browser/.
+Select with `-m browser`, skip with `-m "not browser"`.
 Widget logic that a kernel can check (set .value, .click()) is tested without a browser, in
 tests/test_playground.py; here only what needs a browser: rendering, the front end, the wiring.
 """
 
+import base64
 import json
 import os
 import re
 import time
 
+import papermill
 import pytest
 from browser_support import (
     BINDER_MEMORY,
@@ -27,8 +31,11 @@ from browser_support import (
     save,
     settle,
 )
-from nbrun import NOTEBOOKS, ROOT, errors_in, notebook_paths
+from nbrun import NOTEBOOKS, ROOT, cell_with, errors_in, executed, notebook_paths, text_of
 from playwright.sync_api import expect
+
+from helpers.checkpoint import load_checkpoint
+from helpers.config import Config
 
 pytestmark = pytest.mark.browser
 
@@ -36,9 +43,20 @@ SHOTS = ROOT / "test-output" / "browser"
 PLAYGROUND = "06_playground"
 HANDWRITING = "08_your_handwriting"
 OTHERS = [p.stem for p in notebook_paths() if p.stem not in (PLAYGROUND, HANDWRITING)]  # those two have their own
-# Seconds for Run All in one notebook: 04 trains twice, ~2 min on 2 free cores, far longer on a busy
-# machine (raise it there with BROWSER_TEST_TIMEOUT); a hung notebook fails, it does not hang CI.
+# Seconds for Run All in one notebook: ~30 s on 2 free cores, far longer on a busy machine (raise it
+# there with BROWSER_TEST_TIMEOUT); a hung notebook fails, it does not hang CI.
 RUN_TIMEOUT = float(os.environ.get("BROWSER_TEST_TIMEOUT", 900))
+# The browser runs these notebooks with other parameters than the headless run of tests/nbrun.py (their real
+# settings): together the two runs cover each notebook's parameters cell, and no notebook runs a third time.
+# 04 trains 1 epoch (on all 60,000 images, so memory is what Binder sees); 05 and 08 find no checkpoint
+# and train their own briefly, as for a learner who skipped 04.
+BROWSER_PARAMETERS = {
+    "01_dataset": {"num_examples": 10, "seed": 7},  # one row of ten digits instead of three
+    "03_building_layers": {"hidden": 100},
+    "04_training": {"epochs": 1},
+    "05_evaluating": {"checkpoint_path": "missing.pt", "epochs": 1, "train_fraction": 0.1},
+    "08_your_handwriting": {"mlp_checkpoint": "none-mlp.pt", "cnn_checkpoint": "none-cnn.pt"},
+}
 # What JupyterLab shows instead of a widget when the widget front end is missing: the widget's repr.
 WIDGET_AS_TEXT = re.compile(
     r"\b\w*(Slider|Box|Button|Dropdown|Output|Text|HTML|Checkbox|Tab)\((value|children|description|layout|outputs)="
@@ -51,6 +69,9 @@ def lab(tmp_path_factory):
     require_chromium()
     root = tmp_path_factory.mktemp("lab")
     copy_notebooks(NOTEBOOKS, root)  # ../checkpoints written by 04 lands inside the copy too
+    for name, parameters in BROWSER_PARAMETERS.items():  # papermill only writes them into the copy; nothing runs
+        path = str(root / "notebooks" / f"{name}.ipynb")
+        papermill.execute_notebook(path, path, parameters=parameters, prepare_only=True, progress_bar=False)
     binder_settings = json.loads((ROOT / "binder" / "overrides.json").read_text())
     env = {**os.environ, "GOMP_SPINCOUNT": "1000"}  # as binder/start and .ci/run set it
     with JupyterLab(root, tmp_path_factory.mktemp("lab-home"), settings=binder_settings, env=env) as server:
@@ -214,7 +235,13 @@ def draw(page, canvas, points):
 
 
 def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
-    run_all_and_check(page, lab, HANDWRITING)
+    text = text_of(run_all_and_check(page, lab, HANDWRITING))
+    # BROWSER_PARAMETERS name checkpoints that are not there: 08 trains both networks briefly and says so
+    assert (
+        "Note: none-mlp.pt does not exist (run notebook 04 to create it), so the MLP is trained here: 1 epoch(s)"
+        in text
+    )
+    assert "Note: none-cnn.pt does not exist" in text and "so the CNN is trained here: 1 epoch(s) on 100%" in text
     canvas = page.locator("canvas.mnist-pad")
     expect(canvas, "the drawing pad (a canvas) is not rendered").to_have_count(1)
     canvas.scroll_into_view_if_needed()
@@ -245,5 +272,54 @@ def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
 # --- every other numbered notebook -------------------------------------------------------------
 @pytest.mark.parametrize("name", OTHERS)
 def test_notebook_runs_all_cells_in_the_browser(page, lab, name):
-    run_all_and_check(page, lab, name)
+    nb = run_all_and_check(page, lab, name)
     page.screenshot(path=str(SHOTS / f"{name}.png"))
+    if name in FOLLOWS_ITS_PARAMETERS:
+        FOLLOWS_ITS_PARAMETERS[name](nb, lab.root)
+
+
+# --- what the browser's parameters change (BROWSER_PARAMETERS) ----------------------------------
+
+
+def _png_height(nb, snippet) -> int:
+    """Pixel height of the first PNG shown by the code cell containing `snippet`."""
+    png = base64.b64decode(
+        next(o["data"]["image/png"] for o in cell_with(nb, snippet)["outputs"] if "image/png" in o.get("data", {}))
+    )
+    return int.from_bytes(png[20:24], "big")  # IHDR: width at bytes 16-19, height at 20-23
+
+
+def _01_grid_follows_num_examples(nb, root):
+    tall, short = (
+        _png_height(executed("01_dataset"), "show_digits(train.images[picks]"),
+        _png_height(nb, "show_digits(train.images[picks]"),
+    )
+    assert 2.5 < tall / short < 3.5  # three rows of ten at the real setting, one row here
+
+
+def _03_follows_the_hidden_setting(nb, root):
+    text = text_of(nb)
+    assert re.search(r"^count_parameters\(mlp\(\)\): +79,510$", text, re.M)  # 784*100 + 100 + 100*10 + 10
+    assert re.search(r"^hidden: after relu +\[128, 100\]", text, re.M)
+
+
+def _04_custom_run_skips_the_checks_and_keeps_the_reference(nb, root):
+    text = text_of(nb)
+    assert "A custom run: its numbers will differ from the text's." in text
+    assert "saved to ../checkpoints/04_custom.pt" in text
+    assert not (root / "checkpoints" / "04_reference.pt").exists(), "a custom run must not overwrite the reference"
+    assert load_checkpoint(root / "checkpoints" / "04_custom.pt")["config"] == Config(epochs=1)
+
+
+def _05_trains_the_model_itself_when_04_has_not_run(nb, root):
+    text = text_of(nb)
+    assert "Note: missing.pt does not exist" in text and "so the MLP is trained here: 1 epoch(s) on 10%" in text
+    assert not (root / "notebooks" / "missing.pt").exists()
+
+
+FOLLOWS_ITS_PARAMETERS = {  # notebook -> a check of its browser run
+    "01_dataset": _01_grid_follows_num_examples,
+    "03_building_layers": _03_follows_the_hidden_setting,
+    "04_training": _04_custom_run_skips_the_checks_and_keeps_the_reference,
+    "05_evaluating": _05_trains_the_model_itself_when_04_has_not_run,
+}

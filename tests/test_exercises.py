@@ -1,18 +1,79 @@
-"""The "Try it" exercises: every check accepts its solution, rejects a typical wrong answer with the
-right hint, is gentle when unanswered; the notebooks hold 2-4 of them with hidden, matching solutions."""
+"""The "Try it" exercises: every check accepts the solution folded in its notebook, rejects a typical
+wrong answer with the right hint, is gentle when unanswered; each notebook holds 2-4 of them as
+well-formed cell trios (task, answer, hidden solution), exactly the checks registered for it."""
 
 import json
 import re
+from typing import NamedTuple
 
 import pytest
 import torch
-from nbrun import ROOT, code_cells, executed, notebook_paths, text_of
+from nbrun import CHECKPOINTS, code_cells, executed, notebook_paths, text_of
 
 from helpers import exercises
 from helpers.config import Config
-from helpers.exercises import EXERCISES, exercises_of, verdict
+from helpers.exercises import EXERCISES, core, exercises_of, verdict
 from helpers.loop import History
 from helpers.metrics import evaluate
+
+PATHS = notebook_paths()
+NAMES = [p.stem for p in PATHS]
+CHECK_CALL = re.compile(r'^check\("(\d\d\.\d)"', re.M)
+PYTHON_BLOCK = re.compile(r"```python\n(.*?)\n```(.*)</details>", re.S)  # the solution's code, then its why
+IMPORT = "from helpers.exercises import check, hint, show_solution"
+
+
+class Trio(NamedTuple):
+    """One exercise in a notebook: the task cell, the answer cell that checks, the folded solution."""
+
+    path: object
+    task: dict
+    answer: dict
+    solution: dict
+
+
+def _source(cell) -> str:
+    return "".join(cell["source"])
+
+
+def _cells(path):
+    return json.loads(path.read_text())["cells"]
+
+
+def _trios(path) -> list:
+    """[(id, Trio)] of the notebook at `path`: each code cell that checks, with the cells on either side."""
+    cells = _cells(path)
+    return [
+        (exercise_id, Trio(path, *cells[i - 1 : i + 2]))
+        for i, cell in enumerate(cells)
+        if cell["cell_type"] == "code"
+        for exercise_id in CHECK_CALL.findall(_source(cell))
+    ]
+
+
+TRIOS = {exercise_id: trio for path in PATHS for exercise_id, trio in _trios(path)}  # id -> its cells
+
+
+def starter(exercise_id) -> str:
+    """The answer cell as the notebook gives it, `...` still open."""
+    return _source(TRIOS[exercise_id].answer)
+
+
+def check_line(exercise_id) -> str:
+    return starter(exercise_id).strip().splitlines()[-1]
+
+
+def solution_code(exercise_id) -> str:
+    """The ```python block of the exercise's folded solution cell."""
+    found = PYTHON_BLOCK.search(_source(TRIOS[exercise_id].solution))
+    return found[1] if found else ""
+
+
+def solution_why(exercise_id) -> str:
+    """What the solution teaches: the text after its code, up to </details>."""
+    found = PYTHON_BLOCK.search(_source(TRIOS[exercise_id].solution))
+    return found[2].strip() if found else ""
+
 
 IDS = list(EXERCISES)
 
@@ -157,7 +218,7 @@ def context_of(context):
     return make
 
 
-def run(ex, code: str, context: dict, *, then: str = ""):
+def run(exercise_id, code: str, context: dict, *, then: str = ""):
     """Run `code`, then `then` (a check line), in a copy of `context`; return the one Verdict produced."""
     seen = []
     namespace = dict(context, check=lambda *a, **k: seen.append(verdict(*a, **k)))
@@ -166,12 +227,13 @@ def run(ex, code: str, context: dict, *, then: str = ""):
     exec(then, namespace)
     if then:
         assert torch.equal(torch.get_rng_state(), rng), "a check must leave torch's random numbers as they were"
-    assert len(seen) == 1, f"{ex.id}: the code should call check once"
+    assert len(seen) == 1, f"{exercise_id}: the code should call check once"
     return seen[0]
 
 
-def check_line(ex) -> str:
-    return ex.starter.strip().splitlines()[-1]
+def _long_code_lines(code: str) -> list:
+    """The solution's lines of code long enough to give it away, comments cut off."""
+    return [part for line in code.splitlines() if len(part := line.split("#")[0].strip()) > 25]
 
 
 # --- the registry ------------------------------------------------------------------------------
@@ -181,14 +243,16 @@ def test_every_exercise_has_a_typical_wrong_answer_here():
     assert set(WRONG) == set(EXERCISES)
 
 
+def test_every_registered_exercise_is_in_a_notebook():
+    assert set(EXERCISES) == set(TRIOS), "a check without its cells (or cells without a check)"
+
+
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_exercise_is_complete(exercise_id):
     ex = EXERCISES[exercise_id]
     assert re.fullmatch(r"0[1-7]\.[1-4]", ex.id)
-    assert ex.title and ex.task and ex.hint and ex.why
-    assert check_line(ex).startswith(f'check("{ex.id}", '), "the starter ends with the check call"
-    assert "..." in ex.starter, "the starter leaves the answer open with ..."
-    assert "check(" not in ex.solution, "the solution holds only the answer; the learner's cell already checks it"
+    assert ex.title and ex.hint and callable(ex.judge)
+    assert ex.notebook_name in NAMES and ex.notebook_name.startswith(ex.notebook), "show_solution reads this one"
 
 
 @pytest.mark.parametrize("notebook", ["01", "02", "03", "04", "05", "06", "07"])
@@ -202,7 +266,7 @@ def test_each_notebook_has_two_to_four_exercises(notebook):
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_check_accepts_the_solution(exercise_id, context_of):
     ex = EXERCISES[exercise_id]
-    result = run(ex, ex.solution, context_of(ex), then=check_line(ex))
+    result = run(ex.id, solution_code(ex.id), context_of(ex), then=check_line(ex.id))
     assert result.status == "right", result.message
 
 
@@ -210,23 +274,20 @@ def test_check_accepts_the_solution(exercise_id, context_of):
 def test_check_rejects_a_typical_wrong_answer_with_a_hint(exercise_id, context_of):
     ex = EXERCISES[exercise_id]
     code, hint = WRONG[exercise_id]
-    result = run(ex, code, context_of(ex), then=check_line(ex))
+    result = run(ex.id, code, context_of(ex), then=check_line(ex.id))
     assert result.status == "wrong"
     assert hint.lower() in result.message.lower(), result.message
-    for line in ex.solution.splitlines():  # a hint must not hand out the solution
-        code_part = line.split("#")[0].strip()
-        if len(code_part) > 25:
-            assert code_part not in result.message
+    for code_part in _long_code_lines(solution_code(ex.id)):  # a hint must not hand out the solution
+        assert code_part not in result.message
 
 
 @pytest.mark.parametrize("exercise_id", IDS)
 def test_unanswered_exercise_prints_gently(exercise_id, context, capsys):
-    ex = EXERCISES[exercise_id]
-    result = run(ex, ex.starter, context)
+    result = run(exercise_id, starter(exercise_id), context)
     assert result.status == "unanswered", result.message
-    exec(ex.starter, dict(context, check=exercises.check))  # the real check prints, and does not raise
+    exec(starter(exercise_id), dict(context, check=exercises.check))  # the real check prints, and does not raise
     out = capsys.readouterr().out
-    assert "not answered yet" in out.lower() and ex.id in out
+    assert "not answered yet" in out.lower() and exercise_id in out
 
 
 @pytest.mark.parametrize("answer", ["5421", True, torch.arange(3), float("nan"), [1, 2], object()])
@@ -263,11 +324,59 @@ def test_unknown_exercise_is_a_clear_error():
         verdict("09.9", 1)
 
 
+# --- hint, solution, reset ---------------------------------------------------------------------
+
+
 def test_hint_and_solution_print_only_when_asked(capsys):
     exercises.hint("01.1")
-    assert EXERCISES["01.1"].solution not in capsys.readouterr().out
+    assert solution_code("01.1") not in capsys.readouterr().out
     exercises.show_solution("01.1")
-    assert EXERCISES["01.1"].solution in capsys.readouterr().out
+    assert solution_code("01.1") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_show_solution_prints_the_notebooks_folded_cell(exercise_id, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no notebook here: it reads the repository's
+    ex = EXERCISES[exercise_id]
+    exercises.show_solution(exercise_id)
+    expected = f"Solution {ex.id} ({ex.title}):\n\n{solution_code(ex.id)}\n\n{solution_why(ex.id)}\n"
+    assert capsys.readouterr().out == expected
+
+
+def _copy_of_01(folder, *, solution: str = None):
+    """notebooks/01_dataset.ipynb copied into `folder`, with 01.1's solution cell replaced by `solution`."""
+    nb = json.loads((core.NOTEBOOKS / "01_dataset.ipynb").read_text())
+    if solution is not None:
+        cell = next(c for c in nb["cells"] if "<summary>Solution 01.1" in _source(c))
+        cell["source"] = solution.splitlines(keepends=True)
+    (folder / "01_dataset.ipynb").write_text(json.dumps(nb))
+
+
+def test_show_solution_reads_the_notebook_in_the_working_folder_first(tmp_path, monkeypatch, capsys):
+    mine = "<details><summary>Solution 01.1 (mine)</summary>\n\n```python\nlazy_accuracy = 0.1135\n```\n\nMy notes.\n\n</details>"
+    _copy_of_01(tmp_path, solution=mine)
+    monkeypatch.chdir(tmp_path)  # a notebook runs in its own folder: a learner's copy there comes first
+    exercises.show_solution("01.1")
+    assert capsys.readouterr().out == "Solution 01.1 (The lazy network):\n\nlazy_accuracy = 0.1135\n\nMy notes.\n"
+    (tmp_path / "01_dataset.ipynb").write_text("{ not json")  # a damaged copy: the repository's still helps
+    exercises.show_solution("01.1")
+    assert solution_code("01.1") in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("copy", ["none", "damaged", "without the cell"])
+def test_show_solution_without_the_notebook_says_where_it_looked(copy, tmp_path, monkeypatch, capsys):
+    if copy == "damaged":
+        (tmp_path / "01_dataset.ipynb").write_text("{ not json")
+    elif copy == "without the cell":
+        _copy_of_01(tmp_path, solution="The solution was here.")
+    monkeypatch.setattr(core, "NOTEBOOKS", tmp_path / "gone")  # no repository notebooks either
+    monkeypatch.chdir(tmp_path)
+    exercises.show_solution("01.1")
+    out = capsys.readouterr().out
+    assert out.startswith("Solution 01.1: ") and out.count("\n") == 1, "one clear line, no traceback"
+    assert str(tmp_path / "01_dataset.ipynb") in out and str(tmp_path / "gone" / "01_dataset.ipynb") in out
+    reason = {"none": "no such file", "damaged": "unreadable", "without the cell": "no folded solution 01.1"}[copy]
+    assert reason in out and "git checkout notebooks/01_dataset.ipynb" in out, out
 
 
 def test_reset_help_names_the_one_step_resets(capsys):
@@ -279,62 +388,41 @@ def test_reset_help_names_the_one_step_resets(capsys):
 
 # --- the exercises in the notebooks ------------------------------------------------------------
 
-PATHS = notebook_paths()
-NAMES = [p.stem for p in PATHS]
-CHECK_CALL = re.compile(r'^check\("(\d\d\.\d)"', re.M)
-SOLUTION_CELL = re.compile(r"<summary>\s*Solution (\d\d\.\d)")
-
-
-def _cells(path):
-    return json.loads(path.read_text())["cells"]
-
-
-def _source(cell) -> str:
-    return "".join(cell["source"])
-
 
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)
 def test_notebook_has_its_exercises(path):
-    cells = _cells(path)
-    used = [m for c in cells if c["cell_type"] == "code" for m in CHECK_CALL.findall(_source(c))]
+    used = [exercise_id for exercise_id, _ in _trios(path)]
     drawing_only = path.stem == "08_your_handwriting"  # its exercise is the drawing pad itself
     assert (drawing_only and not used) or 2 <= len(used) <= 4, (
         f"{path.stem} should have 2-4 'Try it' exercises; it has {len(used)}"
     )
     assert len(set(used)) == len(used), "each exercise is checked in one cell"
-    assert set(used) <= set(EXERCISES), f"unknown exercise ids {set(used) - set(EXERCISES)}"
-    assert used == [ex.id for ex in exercises_of(path.stem)], "the registry's exercises of this notebook, in order"
+    assert used == [ex.id for ex in exercises_of(path.stem)], "the checks registered for it are its exercises, in order"
+    assert all(ex.notebook_name == path.stem for ex in exercises_of(path.stem))
+    if used:  # the learner's cells call check, hint and show_solution: imported before the first exercise
+        sources = [_source(c) if c["cell_type"] == "code" else "" for c in _cells(path)]
+        first = next(i for i, s in enumerate(sources) if CHECK_CALL.search(s))
+        assert any(IMPORT in s for s in sources[:first]), f"{path.stem} should `{IMPORT}` before its exercises"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=NAMES)
-def test_notebook_solutions_are_hidden_and_match_the_registry(path):
-    cells = _cells(path)
-    for ex in exercises_of(path.stem):
-        check_at = next(i for i, c in enumerate(cells) if c["cell_type"] == "code" and f'check("{ex.id}"' in _source(c))
-        assert ex.task in _source(cells[check_at - 1]), (
-            f"{ex.id}: the 'Try it' cell above the check should hold the registry's task"
-        )
-        assert _source(cells[check_at]) == ex.starter, f"{ex.id}: the answer cell should be the registry's starter"
-        solution = cells[check_at + 1]
-        assert SOLUTION_CELL.search(_source(solution)) and SOLUTION_CELL.search(_source(solution)).group(1) == ex.id
-        assert solution["cell_type"] == "markdown", "a solution is markdown: it never runs, so it never prints"
-        assert solution["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
-        text = _source(solution)
-        assert text.lstrip().startswith("<details>") and text.rstrip().endswith("</details>"), "folded on GitHub too"
-        assert ex.solution in text, (
-            f"{ex.id}: the notebook's solution differs from helpers/exercises.py (run workshop/sync_exercises.py)"
-        )
-
-
-@pytest.mark.parametrize("path", PATHS, ids=NAMES)
-def test_notebook_exercises_are_in_sync_with_the_registry(path):
-    """workshop/sync_exercises.py would change nothing: the cells are what the registry says."""
-    from sync_exercises import sync  # workshop/, on the path through pyproject.toml's pytest `pythonpath`
-
-    nb = json.loads(path.read_text())
-    before = json.dumps(nb)
-    sync(nb)
-    assert json.dumps(nb) == before, f"run `python workshop/sync_exercises.py {path.stem}`, then refresh the notebook"
+@pytest.mark.parametrize("exercise_id", IDS)
+def test_exercise_cells_are_well_formed(exercise_id):
+    ex = EXERCISES[exercise_id]
+    trio = TRIOS[exercise_id]
+    task, answer, solution = _source(trio.task), _source(trio.answer), _source(trio.solution)
+    assert trio.task["cell_type"] == "markdown" and task.startswith(f"### ✏️ Try it {ex.id}: {ex.title}\n"), (
+        f"{ex.id}: the cell above the check is the task, headed with the id and the registered title"
+    )
+    assert f'hint("{ex.id}")' in task, "the task says how to get a hint"
+    assert check_line(ex.id).startswith(f'check("{ex.id}", '), "the answer cell ends with the check call"
+    assert "..." in answer, "the answer cell leaves the answer open with ..."
+    assert trio.solution["cell_type"] == "markdown", "a solution is markdown: it never runs, so it never prints"
+    assert trio.solution["metadata"].get("jupyter", {}).get("source_hidden") is True, "collapsed in JupyterLab"
+    assert solution.lstrip().startswith("<details>") and solution.rstrip().endswith("</details>"), "folded on GitHub"
+    assert re.search(rf"<summary>\s*Solution {re.escape(ex.id)}\b[^<]*</summary>", solution), "its summary names it"
+    assert solution_code(ex.id), "the solution holds its code in a ```python block"
+    assert "check(" not in solution_code(ex.id), "the solution holds only the answer; the answer cell checks it"
+    assert solution_why(ex.id), "after the code, what the solution teaches"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -347,10 +435,8 @@ def test_executed_notebook_leaves_exercises_open_and_shows_no_solution(name):
     shown = text_of(nb)
     for ex in exercises_of(name):
         assert f"Solution {ex.id}" not in shown
-        for line in ex.solution.splitlines():
-            code_part = line.split("#")[0].strip()
-            if len(code_part) > 25:
-                assert code_part not in shown, f"{ex.id}'s solution appears in an output"
+        for code_part in _long_code_lines(solution_code(ex.id)):
+            assert code_part not in shown, f"{ex.id}'s solution appears in an output"
 
 
 @pytest.mark.browser
@@ -364,7 +450,7 @@ def test_solution_is_collapsed_in_jupyterlab_until_opened(tmp_path):
     if path is None:
         pytest.skip("no notebook has exercises yet")
     ex = exercises_of(path.stem)[0]
-    code = ex.solution.splitlines()[0].split("#")[0].strip()  # the solution's first line of code
+    code = solution_code(ex.id).splitlines()[0].split("#")[0].strip()  # the solution's first line of code
     root = tmp_path / "root"
     copy_notebooks(path.parent, root)
     with JupyterLab(root, tmp_path / "home") as lab, sync_playwright() as p:
@@ -412,7 +498,7 @@ def test_evaluation_solutions_quote_what_the_reference_model_gives(mnist):
     from helpers.loop import predict
 
     executed("04_training")  # writes the reference checkpoint (once per session, shared with 04's own tests)
-    model = load_checkpoint(ROOT / "checkpoints" / "04_reference.pt")["model"]
+    model = load_checkpoint(CHECKPOINTS / "04_reference.pt")["model"]
     train, test = mnist
     train_accuracy = (predict(model, train.images) == train.labels).float().mean().item()
     assert round(train_accuracy, 3) == 0.979, train_accuracy  # 04.3: "97.9% of its training images"

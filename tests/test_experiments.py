@@ -5,8 +5,9 @@ import pytest
 import torch
 
 from helpers.config import Config
-from helpers.experiments import SliderExperiment, plot_runs, quick_run, weight_norm
+from helpers.experiments import SliderExperiment, quick_run, weight_norm
 from helpers.model import mlp
+from helpers.runs import SLIDERS, Run
 
 TINY = Config(train_fraction=0.02, epochs=1, hidden=32)  # 1,200 images, 10 steps: well under a second
 
@@ -48,19 +49,6 @@ def test_l2_shrinks_the_weights(mnist):
     assert coupled.weight_norms[-1] < 0.9 * free.weight_norms[-1]
 
 
-def test_plot_runs_draws_both_kinds(mnist):
-    train, test = mnist
-    runs = [quick_run(TINY.replace(lr=lr), train, test) for lr in (0.006, 5.0)]
-    fig = plot_runs(runs, label="lr", right="accuracy")
-    loss_ax, acc_ax = fig.axes
-    assert len(loss_ax.get_lines()) == 2 and len(acc_ax.patches) == 2
-    assert loss_ax.get_yscale() == "log"  # lr 5 blows the loss up: a log scale keeps both visible
-    fig = plot_runs(runs[:1], label="lr", right="weight norm")
-    assert len(fig.axes[1].get_lines()) == 1 and fig.axes[0].get_yscale() == "linear"
-    with pytest.raises(ValueError, match="weight norm"):
-        plot_runs(runs, right="loss")
-
-
 def test_the_run_button_adds_a_run_with_the_slider_value(mnist):
     train, test = mnist
     slider = widgets.FloatLogSlider(value=0.006, base=10, min=-4, max=0.5)
@@ -68,8 +56,8 @@ def test_the_run_button_adds_a_run_with_the_slider_value(mnist):
     experiment = SliderExperiment("lr", slider, TINY, train, test, runs=start, keep=2)
     for value in (0.01, 0.02, 0.05):
         slider.value = value
-        experiment.button.click()  # what a reader's click does
-        assert experiment.mine[-1].config.lr == pytest.approx(value)
+        experiment.button.click()  # what a reader's click does: the run trains in the background
+        assert experiment.wait() is experiment.mine[-1] and experiment.mine[-1].config.lr == pytest.approx(value)
         assert "test accuracy" in experiment.status.value and not experiment.button.disabled
     assert len(experiment.mine) == 2  # only the newest `keep` runs are kept
     assert experiment.runs == start  # the starting runs stay
@@ -90,3 +78,37 @@ def test_an_unknown_field_is_refused_at_once(mnist):
     train, test = mnist
     with pytest.raises(TypeError, match="no field"):
         SliderExperiment("learning_rate", widgets.FloatSlider(value=0.1), TINY, train, test)
+
+
+def test_a_quick_run_is_the_playgrounds_run_record(mnist):
+    train, test = mnist
+    run = quick_run(TINY, train, test)
+    assert isinstance(run, Run) and run.status == "done" and run.steps == 10 and run.epochs_done == 1
+    assert run.settings == {name: getattr(TINY, name) for name in SLIDERS}
+    assert run.accuracy == run.history.test_accuracy[-1]
+    assert str(run).startswith("Run: lr 0.006, momentum 0.9, L2 0.0001, batch 128, 1 epoch on 2%")  # no click, no #
+
+
+def test_the_experiment_is_a_one_slider_playground(mnist):
+    """Its runs train in the playground's thread, with no guard; its figure shows under the slider once there is a run."""
+    train, test = mnist
+    slider = widgets.SelectionSlider(options=[("0", 0.0), ("1e-4", 1e-4), ("1", 1.0)], value=1e-4)
+    experiment = SliderExperiment(
+        "l2", slider, TINY, train, test, runs=[quick_run(TINY, train, test)], right="weight norm"
+    )
+    assert list(experiment.playground.sliders) == ["l2"] and experiment.button.description == "Run"
+    assert experiment.plot.layout.display == "none" and "press <b>Run</b>" in experiment.status.value
+    pulled = experiment.run(1.0)  # scripted: the slider moves, as in the playground
+    assert slider.value == 1.0 and pulled.config.l2 == 1.0 and pulled.status == "done"
+    assert len(pulled.losses) == len(pulled.weight_norms) == pulled.steps == 10  # every step, as a quick run
+    assert pulled.weight_norms[-1] < 0.95 * experiment.runs[0].weight_norms[-1]  # 1/128 of each weight a step
+    same = quick_run(TINY.replace(l2=1.0), train, test)  # the one recipe: a click trains what quick_run trains
+    assert (
+        pulled.losses == same.losses and pulled.weight_norms == same.weight_norms and pulled.accuracy == same.accuracy
+    )
+    assert experiment.plot.layout.display is None and bytes(experiment.plot.value[:4]) == b"\x89PNG"
+    assert "l2 = 1: test accuracy" in experiment.status.value
+    lr_five = SliderExperiment("lr", widgets.FloatSlider(value=5.0, min=0.1, max=6.0), TINY, train, test)
+    assert lr_five.run(5.0).status == "done"  # no guard: a loss that blows up is part of the lesson
+    with pytest.raises(ValueError, match="beyond its slider"):
+        lr_five.run(8.0)

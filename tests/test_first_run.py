@@ -155,7 +155,7 @@ def _pytest_with_mnist_root(root, tmp_path, **env):
             "-q",
             "-p",
             "no:cacheprovider",
-            "tests/test_core.py::test_config_defaults_are_dl4j_settings",
+            "tests/test_config.py::test_config_defaults_are_dl4j_settings",
         ],
         cwd=ROOT,
         env={**os.environ, "MNIST_ROOT": str(root), **env},

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn import metrics as sk
+from support import run_cli
 
 from helpers.metrics import confusion_matrix, evaluate
 from helpers.runs import optimizer_for
@@ -250,21 +251,6 @@ def test_bad_input_is_refused_with_a_clear_message(y_true, y_pred, message):
 # ---------------------------------------------------------------- python -m helpers.evaluate
 
 
-def run_cli(*args, mnist_root):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "MNIST_ROOT": str(mnist_root)}
-    return subprocess.run(
-        [sys.executable, "-m", "helpers.evaluate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        env=env,
-    )
-
-
 def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     from helpers.checkpoint import save_checkpoint
     from helpers.config import Config
@@ -288,7 +274,7 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     )
     path = save_checkpoint(tmp_path / "quick.pt", model, config)
 
-    result = run_cli(path, "--per-class", mnist_root=mnist_root)
+    result = run_cli("helpers.evaluate", path, "--per-class", root=mnist_root, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     ref = sklearn_reference(test.labels, predict(model, test.images))
     lines = result.stdout.splitlines()
@@ -317,16 +303,16 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
 
 
 def test_cli_refuses_a_missing_or_foreign_file_in_one_line(mnist_root, tmp_path):
-    missing = run_cli(tmp_path / "nope.pt", mnist_root=mnist_root)
+    missing = run_cli("helpers.evaluate", tmp_path / "nope.pt", root=mnist_root, cwd=tmp_path)
     assert missing.returncode == 1 and "no such checkpoint file" in missing.stderr
     assert f"python -m helpers.train --save {tmp_path / 'nope.pt'}" in missing.stderr
     normalized = run_cli(
-        tmp_path / "normalized.pt", mnist_root=mnist_root
+        "helpers.evaluate", tmp_path / "normalized.pt", root=mnist_root, cwd=tmp_path
     )  # the README's example: the hint keeps its flag
     assert f"python -m helpers.train --normalize --save {tmp_path / 'normalized.pt'}" in normalized.stderr
     foreign = tmp_path / "notes.pt"
     foreign.write_text("not a checkpoint")
-    refused = run_cli(foreign, mnist_root=mnist_root)
+    refused = run_cli("helpers.evaluate", foreign, root=mnist_root, cwd=tmp_path)
     assert refused.returncode == 1 and "python -m helpers.evaluate: error:" in refused.stderr
     assert "written by `python -m helpers.train --save PATH` or by notebook 04" in refused.stderr  # what a valid one is
     for result in (missing, refused):

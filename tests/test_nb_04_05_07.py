@@ -3,27 +3,16 @@
 import re
 
 import pytest
-from nbrun import ROOT, code_cells, errors_in, executed, text_of
+from nbrun import CHECKPOINTS, cells_with, errors_in, executed, markdown_of, text_of
 from sklearn import metrics as sk
 
 from helpers.config import DL4J_ACCURACY
 
-REFERENCE_CHECKPOINT = ROOT / "checkpoints" / "04_reference.pt"
-
-
-def cells_with(nb, snippet):
-    """The code cells whose source contains `snippet` (at least one, or the test is out of date)."""
-    cells = [c for c in code_cells(nb) if snippet in "".join(c["source"])]
-    assert cells, f"no code cell contains {snippet!r}"
-    return cells
+REFERENCE_CHECKPOINT = CHECKPOINTS / "04_reference.pt"  # the one the executed 04 wrote
 
 
 def images_of(cell) -> int:
     return sum("image/png" in out.get("data", {}) for out in cell.get("outputs", []))
-
-
-def markdown_of(nb) -> str:
-    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
 def percent(text, pattern) -> float:
@@ -81,20 +70,6 @@ def test_04_saves_the_reference_model_for_05(nb04):
     assert checkpoint["config"] == Config()
     assert abs(checkpoint["metrics"]["accuracy"] - percent(text_of(nb04), r"this run:")) < 5e-5
     assert len(checkpoint["history"]["test_accuracy"]) == 15
-
-
-def test_04_quick_run_skips_the_checks_and_keeps_the_reference_model(nb04):
-    from helpers.checkpoint import load_checkpoint
-    from helpers.config import Config
-
-    before = REFERENCE_CHECKPOINT.read_bytes()
-    quick = executed("04_training", epochs=1, train_fraction=0.1)
-    assert not errors_in(quick)
-    text = text_of(quick)
-    assert "A custom run: its numbers will differ from the text's." in text and "custom run: checks skipped" in text
-    assert "saved to ../checkpoints/04_custom.pt" in text
-    assert REFERENCE_CHECKPOINT.read_bytes() == before
-    assert load_checkpoint(ROOT / "checkpoints" / "04_custom.pt")["config"] == Config(epochs=1, train_fraction=0.1)
 
 
 # ---------------------------------------------------------------- 05 · Evaluating
@@ -178,16 +153,6 @@ def test_05_explains_the_trade_off_with_a_medical_test(nb05):
     caught = [int(row[2]) for row in rows]
     false_alarms = [int(row[4]) for row in rows]
     assert caught == sorted(caught, reverse=True) and false_alarms == sorted(false_alarms, reverse=True)
-
-
-def test_05_trains_the_model_itself_when_04_has_not_run():
-    # a plain file name (no "/"): nbrun names the executed copy after the parameters
-    quick = executed("05_evaluating", checkpoint_path="missing.pt", epochs=1, train_fraction=0.1)
-    assert not errors_in(quick)
-    text = text_of(quick)
-    assert "Note: missing.pt does not exist" in text and "so the MLP is trained here: 1 epoch(s) on 10%" in text
-    assert "checks passed" in text
-    assert not (ROOT / "notebooks" / "missing.pt").exists()
 
 
 # ---------------------------------------------------------------- 07 · Next steps

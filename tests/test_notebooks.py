@@ -5,7 +5,7 @@ import re
 
 import prose_words  # tools/, on the path through pyproject.toml's pytest `pythonpath`
 import pytest
-from nbrun import code_cells, errors_in, executed, notebook_paths
+from nbrun import code_cells, errors_in, executed, nbval_mismatches, notebook_paths
 from refresh_notebooks import clean
 
 PATHS = notebook_paths()
@@ -30,6 +30,27 @@ def test_the_tutorial_has_its_notebooks():
 def test_notebook_executes_without_errors(name):
     nb = executed(name)
     assert not errors_in(nb)
+
+
+CHECKED_OUTPUTS = {  # notebook -> its cells tagged nbval-check-output: outputs that a rerun must reproduce exactly
+    p.stem: [
+        c["id"] for c in json.loads(p.read_text())["cells"] if "nbval-check-output" in c["metadata"].get("tags", [])
+    ]
+    for p in PATHS
+}
+
+
+def test_the_notebooks_that_teach_by_numbers_pin_them_with_nbval():
+    # 06's runs print wall-clock seconds and 08 reads a drawing; the others print numbers a rerun must repeat
+    pinned = {name for name, cells in CHECKED_OUTPUTS.items() if cells}
+    assert {"01_dataset", "02_hyperparameters", "03_building_layers", "04_training", "07_next_steps"} <= pinned
+
+
+@pytest.mark.parametrize("name", [name for name, cells in CHECKED_OUTPUTS.items() if cells])
+def test_fresh_run_reproduces_the_committed_outputs_nbval_checks(name):
+    committed = json.loads((PATHS[NAMES.index(name)]).read_text())
+    mismatches = nbval_mismatches(committed, executed(name))
+    assert not mismatches, "\n\n".join(f"cell {cell}:\n{report}" for cell, report in mismatches.items())
 
 
 @pytest.mark.parametrize("path", PATHS, ids=NAMES)

@@ -1,6 +1,7 @@
 """The hyperparameter playground, driven as an instructor's script would: set sliders, click buttons, read the runs."""
 
 import re
+import threading
 import time
 
 import pytest
@@ -8,7 +9,8 @@ import torch
 from nbrun import errors_in, executed, images_in, text_of
 
 from helpers.config import Config
-from helpers.data import subset
+from helpers.data import Digits, subset
+from helpers.guard import Watcher
 from helpers.loop import accuracy, fit
 from helpers.model import mlp, sgd
 from helpers.playground import (
@@ -21,6 +23,7 @@ from helpers.playground import (
     Playground,
     RunTable,
 )
+from helpers.runs import Run, build, train_run
 
 QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
 
@@ -30,7 +33,7 @@ def pg(mnist):
     train, test = mnist
     playground = Playground(train, test)
     yield playground
-    playground._stop.set()  # a test that failed mid-run leaves no thread training
+    playground.stop()  # a test that failed mid-run leaves no thread training
     playground.wait()
 
 
@@ -136,6 +139,41 @@ def test_the_guard_works_as_a_plain_fit_callback(mnist):
         progress=False,
     )
     assert history.stopped == guard.verdict and guard.verdict.startswith("Diverged") and history.steps <= 5
+
+
+def test_the_watcher_needs_only_what_it_is_given(mnist):
+    """No playground: a stop event, test images for its points and a function to show progress are all it uses."""
+    train, test = mnist
+    config = Config(epochs=1, train_fraction=0.1)
+    run, stop, shown = Run(config, build(config)), threading.Event(), []
+
+    class StopAtFive:
+        def on_step(self, history, loss):
+            if history.steps == 5:
+                stop.set()  # what the Stop button does
+
+    sample = Digits(test.images[:500], test.labels[:500])
+    watcher = Watcher(
+        run,
+        DivergenceGuard(config),
+        stop=stop,
+        sample=sample,
+        show=shown.append,
+        refresh=0.01,
+        clicked=time.perf_counter(),
+    )
+    history = train_run(config, train, test, model=run.model, callbacks=[StopAtFive(), watcher]).history
+    assert "stopped by you" in history.stopped and history.steps == run.steps == len(run.losses) == 5
+    assert shown and shown[0] is run and run.accuracy_points and run.first_point_seconds > 0
+
+
+def test_keep_drops_the_oldest_runs_and_numbers_go_on(mnist):
+    train, test = mnist
+    pg = Playground(train, test, keep=2)
+    for lr in (0.01, 0.02, 0.03):
+        pg.run(lr=lr, epochs=1, train_fraction=0.02)
+    assert [r.number for r in pg.runs] == [2, 3] and [r.config.lr for r in pg.runs] == [0.02, 0.03]
+    assert "#1" not in pg.table_html.value and "#3" in pg.table_html.value
 
 
 def test_settings_a_run_cannot_use_are_refused_in_words(mnist):

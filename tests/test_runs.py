@@ -1,13 +1,9 @@
 """helpers.runs: the one recipe for a run (MLP or CNN), its schedule, and load_or_train."""
 
-import re
-
 import pytest
 import torch
-from nbrun import ROOT
-from test_core import printed_accuracy, run_cli
 
-from helpers.checkpoint import load_checkpoint, save_checkpoint
+from helpers.checkpoint import save_checkpoint
 from helpers.config import CNN_RECIPE, Config
 from helpers.data import subset
 from helpers.loop import History, fit
@@ -74,63 +70,6 @@ def test_load_or_train_loads_a_checkpoint_or_trains_and_says_which(mnist_root, t
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
 
 
-def test_cli_cnn_quick_run_saves_a_cnn_checkpoint(mnist_root, tmp_path):
-    done = run_cli(
-        "helpers.train", "--model", "cnn", "--quick", "--no-progress", "--save", "cnn.pt", root=mnist_root, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    assert "model='cnn'" in done.stdout and "schedule='one-cycle'" in done.stdout and "normalize=True" in done.stdout
-    assert "215,370 parameters" in done.stdout and len(re.findall(r"^Epoch +1/1:", done.stdout, re.M)) == 1
-    checkpoint = load_checkpoint(tmp_path / "cnn.pt")
-    assert checkpoint["config"].model == "cnn" and hasattr(checkpoint["model"], "conv1")
-    assert checkpoint["metrics"]["accuracy"] == pytest.approx(printed_accuracy(done.stdout), abs=1e-4)
-
-
-def test_cli_flags_given_beside_model_cnn_win(mnist_root, tmp_path):
-    from helpers.train import parse_args
-
-    config, _ = parse_args(["--model", "cnn", "--lr", "0.01", "--epochs", "2"])
-    assert (config.model, config.lr, config.epochs, config.schedule, config.normalize) == (
-        "cnn",
-        0.01,
-        2,
-        "one-cycle",
-        True,
-    )
-    config, _ = parse_args(["--model", "cnn"])
-    assert {k: getattr(config, k) for k in CNN_RECIPE} == CNN_RECIPE
-
-
-@pytest.mark.parametrize("argv, named", [(["--model", "resnet"], "--model"), (["--schedule", "cosine"], "--schedule")])
-def test_cli_bad_model_or_schedule_is_one_line(argv, named, capsys):
-    from helpers.train import parse_args
-
-    with pytest.raises(SystemExit) as done:
-        parse_args(argv)
-    err = capsys.readouterr().err
-    assert done.value.code == 2 and named in err and len(err.strip().splitlines()) == 1
-
-
-@pytest.mark.parametrize("field, value", [("model", "resnet"), ("schedule", "cosine")])
-def test_config_refuses_an_unknown_model_or_schedule(field, value):
-    with pytest.raises(ValueError, match=f"Config.{field} = '{value}' is not allowed"):
-        Config(**{field: value})
-
-
-@pytest.mark.slow
-def test_cnn_run_reaches_99_3_percent(mnist_root, tmp_path):
-    """`--model cnn` with its own recipe: at least 99.3% test accuracy (issue: in at most 3 minutes on 2 cores)."""
-    done = run_cli(
-        "helpers.train", "--model", "cnn", "--no-progress", "--target", "0.993", root=mnist_root, cwd=tmp_path
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr
-    accuracy = printed_accuracy(done.stdout)
-    assert accuracy >= 0.993
-    prose = (ROOT / "notebooks" / "07_next_steps.ipynb").read_text()  # 07 quotes this run's result
-    quoted = float(re.search(r"reaches (\d\d\.\d\d)%:", prose)[1]) / 100
-    assert abs(quoted - accuracy) <= 0.0015, f"07 says {quoted:.2%}, the run gives {accuracy:.2%}"
-
-
 def test_a_cnn_run_repeats_to_the_last_bit(mnist):
     config = Config(**{**CNN_RECIPE, "epochs": 1, "train_fraction": 0.02})
     first, again = (train_run(config, mnist[0]).model.state_dict() for _ in range(2))
@@ -142,11 +81,3 @@ def test_load_or_train_refuses_a_checkpoint_of_the_other_network(tmp_path, mnist
     save_checkpoint(tmp_path / "cnn.pt", model, QUICK)  # an MLP saved under the CNN's name
     with pytest.raises(ValueError, match="holds the MLP, not the CNN expected here"):
         load_or_train(tmp_path / "cnn.pt", Config(model="cnn"), written_by="python -m helpers.train --model cnn")
-
-
-def test_cli_model_cnn_can_still_turn_standardising_off():
-    from helpers.train import parse_args
-
-    config, _ = parse_args(["--model", "cnn", "--no-normalize"])
-    assert config.model == "cnn" and config.normalize is False
-    assert parse_args(["--normalize"])[0].normalize is True and parse_args([])[0].normalize is False

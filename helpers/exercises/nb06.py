@@ -1,0 +1,93 @@
+"""Notebook 06, the playground: the checks of exercises 06.1, 06.2; their text is in notebooks/06_playground.ipynb."""
+
+import math
+
+from helpers.exercises.core import NotYet, _given, _number, exercises_in
+
+exercise = exercises_in("06_playground")
+
+# The checks read a run only through pg.runs and each run's config, status and accuracy: the
+# playground's public face, so that they keep working whatever it does inside.
+
+
+def _runs_with_lr(runs, lr):
+    """The runs whose learning rate is `lr` (to 6 significant digits), latest last."""
+    return [r for r in runs if math.isclose(r.config.lr, lr, rel_tol=1e-6)]
+
+
+def _learned(run) -> bool:
+    """A run that ran to its end and reads at least half the test digits right."""
+    return run.status == "done" and run.accuracy >= 0.5
+
+
+def _same_but_lr(a, b) -> bool:
+    """Whether runs `a` and `b` differ in nothing but the learning rate."""
+    return a.config.replace(lr=b.config.lr) == b.config
+
+
+@exercise(
+    "06.1",
+    title="Find the edge",
+    hint="Try 0.3, 1 and 3 with the same other settings; then halve the gap between the last one that learned and the first that failed.",
+)
+def _edge(answer, given):
+    runs = list(_given(given, "runs", 'check("06.1", edge, runs=pg.runs)'))
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise NotYet("give two learning rates, as `edge = (learns, fails)`.")
+    low, high = _number(answer[0], "the first learning rate"), _number(answer[1], "the second learning rate")
+    if not low < high:
+        raise NotYet("put the smaller learning rate first: `(one that learns, a larger one that fails)`.")
+    for lr in (low, high):
+        if not _runs_with_lr(runs, lr):
+            raise NotYet(
+                f"no run in `pg.runs` has lr = {lr:g}: train it first (`pg.run(lr={lr:g}, epochs=1)` or the sliders)."
+            )
+    pairs = [(a, b) for a in _runs_with_lr(runs, low) for b in _runs_with_lr(runs, high) if _same_but_lr(a, b)]
+    if not pairs:
+        raise NotYet(
+            "your two runs differ in more than the learning rate: rerun them with the same momentum, L2, epochs and share."
+        )
+    a, b = pairs[-1]
+    if not _learned(a):
+        raise NotYet(
+            f"the run with lr = {low:g} did not learn either ({a.status}, {a.accuracy:.1%}): try smaller values."
+        )
+    if _learned(b):
+        raise NotYet(f"lr = {high:g} still learns ({b.accuracy:.1%}): the edge is higher. Try larger values.")
+    if high > 2 * low * (1 + 1e-9):
+        raise NotYet(
+            f"the edge is between {low:g} and {high:g}, {high / low:.3g} times apart: try a value in between to narrow it to 2x."
+        )
+    failed = "the guard stopped it" if b.status == "diverged" else f"it ended at {b.accuracy:.1%}"
+    return (
+        f"with momentum {a.config.momentum:g}, lr {low:g} learns ({a.accuracy:.1%}) and lr {high:g} fails "
+        f"({failed}): the edge lies between them."
+    )
+
+
+@exercise(
+    "06.2",
+    title="Beat the cautious default",
+    hint="DL4J's learning rate is tuned for 15 epochs; for one short epoch, try learning rates 10 to 50 times larger.",
+)
+def _fast_run(answer, given):
+    needed = ("config", "status", "accuracy")
+    if not all(hasattr(answer, name) for name in needed):
+        raise NotYet(f"give one run of the playground (e.g. `pg.runs[-1]`), not a {type(answer).__name__}.")
+    c = answer.config
+    if c.epochs != 1 or c.train_fraction > 0.25 + 1e-9:
+        raise NotYet(
+            f"that run had {c.epochs} epochs on {c.train_fraction:.0%} of the images; the budget is 1 epoch on 25% (or less)."
+        )
+    if answer.status != "done":
+        raise NotYet(f"that run did not finish ({answer.status}); hand in one that ran its epoch to the end.")
+    if answer.accuracy >= 0.92:
+        return f"{answer.accuracy:.2%} in one short epoch, with lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}."
+    if c.lr <= 0.01:
+        steps = -(-c.train_images // c.batch_size) * c.epochs  # what the finished run took
+        raise NotYet(
+            f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {steps} steps. Try larger."
+        )
+    raise NotYet(
+        f"{answer.accuracy:.1%} with lr {c.lr:g}, momentum {c.momentum:g}: close? Try neighbouring learning rates, and keep momentum."
+    )

@@ -1,0 +1,62 @@
+"""Notebook 07, next steps: the checks of exercises 07.1, 07.2; their text is in notebooks/07_next_steps.ipynb."""
+
+import torch
+
+from helpers.exercises.core import NotYet, _given, _number, _whole_number, exercises_in
+
+exercise = exercises_in("07_next_steps")
+
+
+@exercise(
+    "07.1",
+    title="Weights of a convolution",
+    hint="One filter = 8 channels × 5 × 5 weights. There are 16 filters, and each has a bias.",
+)
+def _conv_params(answer, given):
+    from torch import nn
+
+    model = _given(given, "model", 'check("07.1", conv2_params, model=small_cnn)')
+    if callable(model) and not isinstance(model, nn.Module):  # the function that builds the CNN
+        with torch.random.fork_rng(devices=[]):
+            model = model()
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)] if isinstance(model, nn.Module) else []
+    if len(convs) < 2:
+        raise NotYet("pass the function that builds the CNN: `model=small_cnn`.")
+    conv = convs[1]
+    n = _whole_number(answer)
+    truth = sum(p.numel() for p in conv.parameters())
+    k = conv.kernel_size[0] * conv.kernel_size[1]
+    if n == truth:
+        return f"{conv.out_channels} × {conv.in_channels} × {k} + {conv.out_channels} = {truth:,}: each filter sees all {conv.in_channels} channels."
+    if n == conv.out_channels * k + conv.out_channels:
+        raise NotYet(
+            f"each filter covers all {conv.in_channels} input channels, not just one: {conv.in_channels} × 5 × 5 weights per filter."
+        )
+    if n == truth - conv.out_channels:
+        raise NotYet("you counted the weights; add one bias per filter.")
+    raise NotYet("weights per filter (input channels × 5 × 5) times the number of filters, plus one bias per filter.")
+
+
+@exercise(
+    "07.2",
+    title="Train the deeper MLP",
+    hint="The loop of the comparison cell does it for two models; do the same for `deeper`: seed, optimizer with `sgd`, then `fit`.",
+)
+def _deeper_accuracy(answer, given):
+    from helpers.loop import accuracy
+
+    how = 'check("07.2", deeper_accuracy, model=deeper, test=test)'
+    model, test = _given(given, "model", how), _given(given, "test", how)
+    share = _number(answer)
+    truth = accuracy(model, test)
+    if truth < 0.2:
+        raise NotYet(
+            f"`deeper` reads only {truth:.0%} of the test digits right: it has not been trained yet. Train it with `fit` first."
+        )
+    if abs(share - truth) < 1e-4:
+        return f"the deeper MLP reads {truth:.2%} of the test digits right. Compare with the table above."
+    if abs(share / 100 - truth) < 1e-4:
+        raise NotYet("that is a percentage; give a share between 0 and 1.")
+    raise NotYet(
+        "that is not what `deeper` scores now; give its last test accuracy (`history.test_accuracy[-1]` of its run)."
+    )

@@ -1,0 +1,110 @@
+"""helpers.config: DL4J's defaults, every bad value a Config refuses (naming field, value and range), replace."""
+
+import dataclasses
+import math
+
+import pytest
+
+from helpers.config import RANGES, TRAIN_SIZE, Config, allowed
+
+
+def test_config_defaults_are_dl4j_settings():
+    c = Config()
+    assert (c.num_rows, c.num_columns, c.output_num, c.hidden) == (28, 28, 10, 1000)
+    assert (c.batch_size, c.epochs, c.lr, c.momentum, c.l2, c.seed) == (128, 15, 0.006, 0.9, 1e-4, 123)
+    assert c.normalize is False and c.train_fraction == 1.0
+    assert c.num_inputs == 784 and c.train_images == 60_000
+
+
+BAD_CONFIG = [  # field, value, the error: ValueError for a value out of range, TypeError for the wrong type
+    ("lr", 0, ValueError),
+    ("lr", 0.0, ValueError),
+    ("lr", -0.1, ValueError),
+    ("lr", 11.0, ValueError),
+    ("lr", math.nan, ValueError),
+    ("lr", math.inf, ValueError),
+    ("lr", "0.1", TypeError),
+    ("lr", None, TypeError),
+    ("lr", True, TypeError),
+    ("momentum", 1.0, ValueError),
+    ("momentum", 1.5, ValueError),
+    ("momentum", -0.1, ValueError),
+    ("l2", -1e-4, ValueError),
+    ("l2", 2.0, ValueError),
+    ("batch_size", 0, ValueError),
+    ("batch_size", -1, ValueError),
+    ("batch_size", TRAIN_SIZE + 1, ValueError),
+    ("batch_size", 12.5, TypeError),
+    ("batch_size", "128", TypeError),
+    ("batch_size", True, TypeError),
+    ("epochs", 0, ValueError),
+    ("epochs", -3, ValueError),
+    ("epochs", 1.0, TypeError),
+    ("epochs", 1.5, TypeError),
+    ("epochs", 1001, ValueError),
+    ("hidden", 0, ValueError),
+    ("hidden", 10_001, ValueError),
+    ("train_fraction", 0.0, ValueError),
+    ("train_fraction", -0.5, ValueError),
+    ("train_fraction", 1.5, ValueError),
+    ("seed", -1, ValueError),
+    ("seed", 1.5, TypeError),
+    ("normalize", 1, TypeError),
+    ("normalize", "yes", TypeError),
+    ("num_rows", 27, ValueError),
+    ("num_rows", 32, ValueError),
+    ("output_num", 9, ValueError),
+]
+
+
+@pytest.mark.parametrize("field, value, error", BAD_CONFIG, ids=[f"{f}={v!r}" for f, v, _ in BAD_CONFIG])
+def test_config_rejects_bad_value_naming_field_value_and_range(field, value, error):
+    with pytest.raises(error) as raised:
+        Config(**{field: value})
+    assert type(raised.value) is error
+    message = str(raised.value)
+    assert f"Config.{field} = {value!r}" in message
+    assert allowed(field) in message
+    with pytest.raises(error):  # .replace validates exactly like a new Config
+        Config().replace(**{field: value})
+
+
+def test_config_accepts_every_edge_of_its_ranges():
+    edges = dict(lr=10.0, momentum=0.0, l2=0.0, batch_size=TRAIN_SIZE, train_fraction=1.0, epochs=1, hidden=1, seed=0)
+    assert Config(**edges).to_dict().items() >= edges.items()
+    assert Config(lr=1e-9, l2=1.0, epochs=1000, hidden=10_000, momentum=0.999).momentum == 0.999
+    assert set(RANGES) == set(Config().to_dict())  # every field has a range
+
+
+def test_config_batch_larger_than_the_training_set_in_use_is_refused():
+    with pytest.raises(ValueError) as raised:
+        Config(train_fraction=0.001, batch_size=128)  # 60 images
+    message = str(raised.value)
+    assert "Config.batch_size = 128 is larger than the training set in use (60 images" in message
+    assert "1 to 60" in message and "train_fraction" in message
+    assert Config(train_fraction=0.001, batch_size=60).train_images == 60
+
+
+def test_config_replace_validates_and_is_frozen():
+    c = Config()
+    assert c.replace(lr=0.1).lr == 0.1 and c.lr == 0.006  # a copy; the original is unchanged
+    with pytest.raises(ValueError, match="Config.epochs"):
+        c.replace(epochs=0)
+    with pytest.raises(TypeError, match=r"no field learning_rate; the fields are: .*\blr\b"):
+        c.replace(learning_rate=0.1)  # an unknown field lists the fields there are
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.lr = 0.1
+    assert Config(**c.to_dict()) == c
+
+
+def test_allowed_ranges_in_words():
+    assert allowed("lr") == "0 < lr <= 10"
+    assert allowed("momentum") == "0 <= momentum < 1"
+    assert allowed("num_rows") == "exactly 28"
+    assert allowed("normalize") == "True or False"
+
+
+@pytest.mark.parametrize("field, value", [("model", "resnet"), ("schedule", "cosine")])
+def test_config_refuses_an_unknown_model_or_schedule(field, value):
+    with pytest.raises(ValueError, match=f"Config.{field} = '{value}' is not allowed"):
+        Config(**{field: value})

@@ -8,7 +8,7 @@ import pytest
 import torch
 from nbrun import errors_in, executed, images_in, text_of
 
-from helpers.config import Config
+from helpers.config import RANGES, Config
 from helpers.data import Digits, subset
 from helpers.guard import Watcher
 from helpers.loop import accuracy, fit
@@ -334,3 +334,27 @@ def test_notebook_with_a_diverging_learning_rate_ends_in_the_guards_message():
     assert first.startswith("Run #1: lr 5,")
     assert "diverged" in first[:400] and "too high" in first[:600]
     assert "All checks passed." in text
+
+
+def test_playground_sliders_cannot_produce_an_invalid_config(mnist):
+    """Every value a playground slider can take, even when pushed past its ends, is one Config accepts."""
+    import ipywidgets
+    import traitlets
+
+    from helpers import playground
+
+    pg = playground.Playground(*mnist)
+    assert set(pg.sliders) == set(playground.SLIDERS) and set(playground.SLIDERS) <= set(RANGES)
+    for name, slider in pg.sliders.items():
+        if isinstance(slider, ipywidgets.SelectionSlider):
+            values = [value for _, value in slider.options]
+            with pytest.raises(traitlets.TraitError):
+                slider.value = -1.0  # not one of its stops: refused by the widget itself
+        else:
+            log = isinstance(slider, ipywidgets.FloatLogSlider)
+            values = [slider.base**slider.min, slider.base**slider.max] if log else [slider.min, slider.max]
+            for beyond in (-1e9, 1e9):  # typed into the readout or set from code: the widget clamps it
+                slider.value = beyond
+                values.append(slider.value)
+        for value in values:
+            Config().replace(**{name: value})  # raises, naming the field, if a slider reaches outside Config

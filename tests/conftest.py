@@ -102,3 +102,12 @@ def pytest_terminal_summary(terminalreporter):
         "A ratio far from 1 on a quiet machine: refresh with tools/refresh_notebooks.py, "
         "then python tools/prose_words.py --write."
     )
+
+
+@pytest.fixture(scope="session")
+def one_epoch_mlp(mnist):
+    """DL4J's network after one epoch (about 91% on the first 1,000 test digits): enough to tell framings apart."""
+    from helpers.config import Config
+    from helpers.runs import train_run
+
+    return train_run(Config(epochs=1), mnist[0]).model

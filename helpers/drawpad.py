@@ -9,6 +9,7 @@ import traitlets
 
 from helpers.data import MEAN, STD
 from helpers.drawing import EmptyDrawing, to_mnist
+from helpers.plots.images import plot_reading
 
 SIZE = 280  # the pad's side in screen pixels
 PEN = 20.0  # the pen's width in pad pixels: a digit drawn 240 high, shrunk to MNIST's 20, gets strokes ~1.7 wide
@@ -138,24 +139,8 @@ class DigitReader:
         try:
             read = self.read() if read is None else read
         except EmptyDrawing as e:
-            fig, ax = plt.subplots(figsize=(3, 1), dpi=90)
-            ax.axis("off")
-            ax.text(0.5, 0.5, str(e), ha="center", va="center")
-            return fig
-        n = 1 + len(read["probabilities"])
-        fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.4), dpi=90, squeeze=False)
-        axes = axes[0]
-        axes[0].imshow(read["image"].reshape(28, 28).numpy(), cmap="gray", vmin=0, vmax=1)
-        axes[0].set_title("what the networks see\n(28 x 28, framed as MNIST)", fontsize=9)
-        axes[0].axis("off")
-        for ax, (name, p) in zip(axes[1:], read["probabilities"].items()):
-            guess = int(p.argmax())
-            ax.bar(range(10), p.numpy(), color=["tab:blue" if d == guess else "lightgray" for d in range(10)])
-            ax.set_xticks(range(10))
-            ax.set_ylim(0, 1)
-            ax.set_title(f"{name}: {guess} ({p[guess]:.0%})", fontsize=9)
-        fig.tight_layout()
-        return fig
+            return plot_reading(None, message=str(e))
+        return plot_reading(read["image"], read["probabilities"])
 
     def redraw(self):
         """Draw the picture and the summary for the pad's current strokes."""

@@ -11,11 +11,12 @@ import html
 
 import torch
 
+from helpers import widgets as controls
 from helpers.config import Config
 from helpers.data import Digits
 from helpers.loop import History
 from helpers.playground import Playground
-from helpers.plots.runs import EXPERIMENT_SIZE, plot_runs
+from helpers.plots.compare import EXPERIMENT_SIZE, plot_runs
 from helpers.runs import Run, build, train_run
 
 FINISHED = ("done", "stopped")  # the runs the figure shows: not one still training, nor one that failed
@@ -34,6 +35,7 @@ class _Recorder:
         self.run, self.losses = run, losses
 
     def on_step(self, history, loss: float):
+        """Keep the step's loss (unless the watcher does) and the weights' size after it."""
         if self.losses:
             self.run.losses.append(loss)
         self.run.weight_norms.append(weight_norm(self.run.model))
@@ -116,11 +118,29 @@ class _OneSlider(Playground):
 
     FIGSIZE = EXPERIMENT_SIZE
     PNG_DPI = 90
+    WHOLE_TRAINING_SET = False  # no share slider here: the experiment trains on the data it is given
 
     def __init__(self, experiment: SliderExperiment, config: Config):
         self.experiment = experiment  # set first: the playground's first drawing reads its runs
+        self.exact = None  # a value run(value) asked for that the slider cannot show (between stops, past an end)
         e = experiment
-        super().__init__(e.train, e.test, config=config, guard=False, keep=e.keep)
+        super().__init__(e.train, e.test, config=config, guard=False, keep=e.keep, sample_size=min(2000, len(e.test)))
+
+    def set(self, **settings):
+        """Move the slider to the value; one it cannot show exactly is still the one the next run trains with."""
+        (name, value), *_ = settings.items()
+        self.config.replace(**{name: value})  # any value Config accepts, as quick_run would train it
+        controls.place(self.sliders[name], value, percent=name in controls.PERCENT)
+        self.exact = None if controls.value_of(self.sliders[name]) == value else value
+
+    def settings(self) -> dict:
+        """The slider's value, or the exact one run(value) asked for."""
+        name = self.experiment.name
+        return {name: self.exact if self.exact is not None else controls.value_of(self.sliders[name])}
+
+    def _on_train(self, button):
+        super()._on_train(button)
+        self.exact = None  # used by this run: a click after it reads the slider again
 
     def _make_sliders(self, config: Config) -> dict:
         return {self.experiment.name: self.experiment.slider}

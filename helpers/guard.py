@@ -141,6 +141,7 @@ class Watcher:
         self.point_every = max(1, run.steps_per_epoch // 10)  # steps between loss points: >= 10 per epoch
 
     def on_step(self, history, loss: float):
+        """Record the step's loss; now and then a curve point, a sample accuracy and a redraw; stop when told or guarded."""
         run = self.run
         run.steps = history.steps
         run.losses.append(loss)  # every step's, as it came (nan and all): the slider experiment's figure shows them
@@ -169,6 +170,7 @@ class Watcher:
             raise StopTraining(verdict)
 
     def on_epoch(self, history):
+        """Record the epoch's accuracy on all 10,000 test images; stop when it is still at chance."""
         self.add_loss_point()
         self.run.accuracy_points.append((self.run.epochs_done, history.test_accuracy[-1]))  # all 10,000 images
         verdict = self.guard.check_accuracy(history.steps, history.test_accuracy[-1])
@@ -178,11 +180,13 @@ class Watcher:
             raise StopTraining(verdict)
 
     def add_loss_point(self):
+        """Turn the losses since the last point into one point of the curve (their mean)."""
         if self.window:
             self.run.loss_points.append((self.run.epochs_done, sum(self.window) / len(self.window)))
             self.window.clear()
 
     def draw(self):
+        """Show the run as it stands (and time the first picture, which the latency benchmark reports)."""
         self.show(self.run)
         if math.isnan(self.run.first_point_seconds):
             self.run.first_point_seconds = time.perf_counter() - self.clicked

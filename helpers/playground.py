@@ -26,7 +26,7 @@ from helpers.config import TRAIN_SIZE, Config
 from helpers.data import Digits
 from helpers.guard import DivergenceGuard, Watcher, finished_message
 from helpers.loop import accuracy
-from helpers.plots.runs import PLAYGROUND_SIZE, draw_runs
+from helpers.plots.compare import PLAYGROUND_SIZE, draw_runs
 from helpers.runs import SLIDERS, Run, RunTable, build, train_run
 from helpers.widgets import BATCH_CHOICES, L2_CHOICES, LR_CHOICES, MAX_EPOCHS, SHARE_CHOICES
 
@@ -52,6 +52,7 @@ class Playground:
 
     FIGSIZE = PLAYGROUND_SIZE  # inches, of the curves' figure
     PNG_DPI = 80  # the live picture's resolution
+    WHOLE_TRAINING_SET = True  # the train-share slider picks the subset, so train must be all 60,000 images
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class Playground:
     ):
         import ipywidgets as widgets  # imported here: `import helpers` stays light
 
-        self.config = _checked_setup(config, train, test, refresh, sample_size)
+        self.config = _checked_setup(config, train, test, refresh, sample_size, self.WHOLE_TRAINING_SET)
         self.train, self.test = train, test
         self.refresh, self.guard, self.max_curves, self.keep = refresh, guard, max_curves, keep
         self.sample = _sample_of(test, sample_size)  # the same images for every point of every run
@@ -318,7 +319,7 @@ class Playground:
         self.plot.value = buffer.getvalue()
 
 
-def _checked_setup(config, train: Digits, test: Digits, refresh: float, sample_size: int) -> Config:
+def _checked_setup(config, train: Digits, test: Digits, refresh: float, sample_size: int, whole: bool) -> Config:
     """The playground's Config (Config() when None), after checking it and the other arguments, with what to do instead."""
     config = config if config is not None else Config()
     if not isinstance(config, Config):
@@ -331,7 +332,7 @@ def _checked_setup(config, train: Digits, test: Digits, refresh: float, sample_s
         raise ValueError(
             f"Playground: sample_size = {sample_size!r} is out of range: allowed 1 to {len(test)} (the test images)."
         )
-    if len(train) != TRAIN_SIZE:
+    if whole and len(train) != TRAIN_SIZE:
         raise ValueError(
             f"Playground: train has {len(train):,} images; pass the full training set ({TRAIN_SIZE:,}): the train-share slider picks the subset."
         )

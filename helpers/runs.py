@@ -20,17 +20,6 @@ from helpers.model import network, sgd
 SLIDERS = ("lr", "momentum", "l2", "batch_size", "epochs", "train_fraction")
 
 
-@dataclass
-class Trained:
-    """What one run of the recipe leaves: its settings, the network, its optimizer, what was measured, its time."""
-
-    config: Config
-    model: torch.nn.Module
-    optimizer: torch.optim.Optimizer
-    history: History
-    seconds: float  # wall time of fit, in seconds
-
-
 def build(config: Config, *, device="cpu") -> torch.nn.Module:
     """The network config.model names, with the start weights config.seed gives (torch.manual_seed, then build)."""
     torch.manual_seed(config.seed)  # the start weights: the same for every run with this seed
@@ -58,7 +47,7 @@ def train_run(
     callbacks=(),
     progress=False,
     history: History = None,
-) -> Trained:
+) -> "Run":
     """Train a fresh network with `config` on config.train_fraction of `train`; the same config gives the same run.
 
     Everything random comes from config.seed: which images the share keeps and the batch order (one
@@ -85,7 +74,18 @@ def train_run(
         progress=progress,
         history=history,
     )
-    return Trained(config, model, optimizer, history, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return Run(
+        config,
+        model,
+        history,
+        optimizer=optimizer,
+        status="stopped" if history.stopped else "done",
+        message=history.stopped or "",
+        accuracy=history.test_accuracy[-1] if history.test_accuracy else math.nan,
+        seconds=seconds,
+        steps=history.steps,
+    )
 
 
 class OneCycle:
@@ -100,6 +100,7 @@ class OneCycle:
         )
 
     def on_step(self, history, loss: float):
+        """Move the learning rate one step along the cycle."""
         if history.steps < self.scheduler.total_steps:  # the last step needs no next learning rate
             self.scheduler.step()
 
@@ -134,13 +135,14 @@ def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by
 class Run:
     """One training run: its settings, what was measured while it trained, how it ended, and the trained network.
 
-    The playground makes one per click of Train and fills in its curves' points and its status as it
-    trains; quick_run makes one that keeps every step's loss and weight norm.
+    train_run returns one; the playground makes one per click of Train and fills in its curves' points
+    and its status as it trains; quick_run makes one that keeps every step's loss and weight norm.
     """
 
     config: Config  # every setting of the run (Config validated them)
     model: torch.nn.Module = None  # the network as the run left it
     history: History = None  # what fit recorded
+    optimizer: torch.optim.Optimizer = None  # its state (momentum) as the run left it: what a checkpoint saves
     number: int = 0  # the playground's 1, 2, ... in the order of the clicks; 0 for a run made outside it
     status: str = "running"  # running, done, stopped (by you), diverged (the guard stopped it) or error
     message: str = ""  # how it ended, in words, with what to try when it went wrong

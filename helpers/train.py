@@ -171,6 +171,7 @@ class EpochPrinter:
         self.epochs = epochs
 
     def on_epoch(self, history):
+        """Print one line: the epoch's train loss, test accuracy and seconds."""
         i = history.epochs_done
         print(
             f"Epoch {i:>2}/{self.epochs}: train loss {history.train_loss[-1]:.4f}, "

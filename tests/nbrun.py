@@ -25,11 +25,21 @@ def notebook_paths():
 
 
 @cache
+def _empty_checkpoints():
+    """Once per session: no checkpoint left by an earlier session, so every notebook sees a fresh clone's state."""
+    import shutil
+
+    if CHECKPOINTS.exists():
+        shutil.rmtree(CHECKPOINTS)
+
+
+@cache
 def executed(name: str, **parameters) -> dict:
     """Run notebooks/<name>.ipynb top to bottom in a fresh kernel with papermill; return the executed notebook."""
     import papermill
     from claims import CLAIMS
 
+    _empty_checkpoints()
     if name in NEEDS:
         executed(NEEDS[name])  # as a learner would: 04 first, so 05 and 08 load its model instead of training one
     OUT.mkdir(parents=True, exist_ok=True)

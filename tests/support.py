@@ -70,7 +70,7 @@ def start(config: Config = SMALL):
     return model, runs.optimizer_for(model, config), torch.Generator().manual_seed(config.seed)
 
 
-def small_run(train, test=None, config: Config = SMALL, **changes) -> runs.Trained:
+def small_run(train, test=None, config: Config = SMALL, **changes) -> runs.Run:
     """helpers.runs.train_run with SMALL's settings (or `config`), `changes` applied, on all of `train`."""
     return runs.train_run(config.replace(**changes), train, test)
 

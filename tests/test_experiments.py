@@ -110,5 +110,18 @@ def test_the_experiment_is_a_one_slider_playground(mnist):
     assert "l2 = 1: test accuracy" in experiment.status.value
     lr_five = SliderExperiment("lr", widgets.FloatSlider(value=5.0, min=0.1, max=6.0), TINY, train, test)
     assert lr_five.run(5.0).status == "done"  # no guard: a loss that blows up is part of the lesson
-    with pytest.raises(ValueError, match="beyond its slider"):
-        lr_five.run(8.0)
+    beyond = lr_five.run(8.0)  # as quick_run would: any value Config accepts, past the slider's end too
+    assert beyond.config.lr == 8.0 and lr_five.slider.value == 6.0
+    with pytest.raises(ValueError, match="lr = 20"):
+        lr_five.run(20.0)  # Config's range (0 < lr <= 10) still holds
+    assert lr_five.run(0.3).config.lr == 0.3  # the next run reads the slider again
+
+
+def test_an_experiment_trains_on_the_data_it_is_given(mnist):
+    """Unlike the playground (whose share slider picks the subset), an experiment takes any training and test sets."""
+    from helpers.data import subset
+
+    train, test = (subset(d, 0.1, generator=torch.Generator().manual_seed(0)) for d in mnist)
+    slider = widgets.SelectionSlider(options=[("0.006", 0.006), ("0.06", 0.06)], value=0.006)
+    between = SliderExperiment("lr", slider, TINY, train, test).run(0.0123)  # between the slider's stops
+    assert between.config.lr == 0.0123 and between.status == "done" and 0 < between.accuracy <= 1

@@ -1,19 +1,20 @@
 """Pictures the notebooks share (matplotlib): digit grids, training curves, and runs side by side.
 
-images: show_digits, show_predictions, show_weights, plot_confusion
+images: show_digits, show_predictions, show_weights, plot_confusion, plot_reading (a drawing read by networks)
 curves: plot_history, LiveCurves (one run's history, finished or live)
-runs:   draw_runs (the playground's curves), plot_runs (a slider experiment's runs)
+compare: draw_runs (the playground's curves), plot_runs (a slider experiment's runs)
 """
 
+from helpers.plots.compare import draw_runs, plot_runs
 from helpers.plots.curves import LiveCurves, plot_history
-from helpers.plots.images import plot_confusion, show_digits, show_predictions, show_weights
-from helpers.plots.runs import draw_runs, plot_runs
+from helpers.plots.images import plot_confusion, plot_reading, show_digits, show_predictions, show_weights
 
 __all__ = [
     "LiveCurves",
     "draw_runs",
     "plot_confusion",
     "plot_history",
+    "plot_reading",
     "plot_runs",
     "show_digits",
     "show_predictions",

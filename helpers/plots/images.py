@@ -126,3 +126,27 @@ def show_weights(weights, titles=None, *, ncols=10, size=1.1):
     bar = fig.colorbar(scale, ax=axes, ticks=[-1, 0, 1], aspect=6 * nrows, fraction=0.03)
     bar.ax.set_yticklabels(["-max", "0", "+max"], fontsize=7)  # max: the largest |weight| of that picture
     return fig
+
+
+def plot_reading(image, probabilities=None, *, message=""):
+    """A drawing as the networks receive it (28 x 28) beside each network's bars; `message` alone if no image."""
+    if image is None:
+        fig, ax = plt.subplots(figsize=(3, 1), dpi=90)
+        ax.axis("off")
+        ax.text(0.5, 0.5, message, ha="center", va="center")
+        return fig
+    probabilities = probabilities or {}
+    n = 1 + len(probabilities)
+    fig, axes = plt.subplots(1, n, figsize=(2.6 * n, 2.4), dpi=90, squeeze=False)
+    axes = axes[0]
+    axes[0].imshow(image.reshape(28, 28).numpy(), cmap="gray", vmin=0, vmax=1)
+    axes[0].set_title("what the networks see\n(28 x 28, framed as MNIST)", fontsize=9)
+    axes[0].axis("off")
+    for ax, (name, p) in zip(axes[1:], probabilities.items()):
+        guess = int(p.argmax())
+        ax.bar(range(10), p.numpy(), color=["tab:blue" if d == guess else "lightgray" for d in range(10)])
+        ax.set_xticks(range(10))
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name}: {guess} ({p[guess]:.0%})", fontsize=9)
+    fig.tight_layout()
+    return fig

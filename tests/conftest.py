@@ -111,3 +111,15 @@ def one_epoch_mlp(mnist):
     from helpers.runs import train_run
 
     return train_run(Config(epochs=1), mnist[0]).model
+
+
+@pytest.fixture
+def pg(mnist):
+    """A Playground on the full data; stopped and joined after the test, pass or fail."""
+    from helpers.playground import Playground
+
+    train, test = mnist
+    playground = Playground(train, test)
+    yield playground
+    playground.stop()  # a test that failed mid-run leaves no thread training
+    playground.wait()

@@ -1,40 +1,21 @@
 """The hyperparameter playground, driven as an instructor's script would: set sliders, click buttons, read the runs."""
 
 import re
-import threading
 import time
 
 import pytest
 import torch
 from nbrun import errors_in, executed, images_in, text_of
 
-from helpers.config import RANGES, Config
-from helpers.data import Digits, subset
-from helpers.guard import Watcher
-from helpers.loop import accuracy, fit
-from helpers.model import mlp, sgd
+from helpers.config import Config
+from helpers.loop import accuracy
 from helpers.playground import (
-    BATCH_CHOICES,
-    L2_CHOICES,
-    LR_CHOICES,
-    SHARE_CHOICES,
     SLIDERS,
-    DivergenceGuard,
     Playground,
     RunTable,
 )
-from helpers.runs import Run, build, train_run
 
 QUICK = dict(epochs=1, train_fraction=0.1)  # 47 steps: a second or two
-
-
-@pytest.fixture
-def pg(mnist):
-    train, test = mnist
-    playground = Playground(train, test)
-    yield playground
-    playground.stop()  # a test that failed mid-run leaves no thread training
-    playground.wait()
 
 
 def test_a_click_with_given_settings_joins_the_history(pg, mnist):
@@ -103,70 +84,6 @@ def test_stop_when_nothing_runs_does_nothing(pg):
     assert run.status == "done"  # an old Stop does not end the next run
 
 
-def test_the_guard_stops_a_run_with_a_learning_rate_far_too_high(pg):
-    run = pg.run(lr=5.0, momentum=0.9, **QUICK)
-    assert run.status == "diverged"
-    assert run.steps <= 5  # stopped at once, not after the epoch
-    assert "Diverged" in run.message and "too high" in run.message and "0.5" in run.message  # what to try
-    assert "diverged" in pg.status.value and "diverged" in pg.table_html.value
-    assert not pg.running
-
-
-def test_the_guard_catches_a_run_stuck_at_chance_and_names_the_cause(pg):
-    heavy_l2 = pg.run(
-        lr=0.1, momentum=0.9, l2=1.0, batch_size=2, epochs=1, train_fraction=0.1
-    )  # half of each weight per step
-    assert heavy_l2.status == "diverged" and "Stuck at chance" in heavy_l2.message and "L2" in heavy_l2.message
-    assert heavy_l2.accuracy < 0.15
-    tiny_lr = pg.run(lr=1e-4, momentum=0.0, l2=0.0, batch_size=128, epochs=3, train_fraction=0.1)
-    assert tiny_lr.status == "diverged" and "too small" in tiny_lr.message and "larger" in tiny_lr.message
-
-
-def test_the_guard_works_as_a_plain_fit_callback(mnist):
-    train, test = mnist
-    config = Config(lr=5.0, train_fraction=0.1)
-    torch.manual_seed(config.seed)
-    model = mlp()
-    guard = DivergenceGuard(config)
-    history = fit(
-        model,
-        sgd(model, lr=5.0, momentum=0.9, l2=1e-4, batch_size=128),
-        subset(train, 0.1, generator=torch.Generator().manual_seed(1)),
-        test,
-        epochs=1,
-        batch_size=128,
-        callbacks=[guard],
-        progress=False,
-    )
-    assert history.stopped == guard.verdict and guard.verdict.startswith("Diverged") and history.steps <= 5
-
-
-def test_the_watcher_needs_only_what_it_is_given(mnist):
-    """No playground: a stop event, test images for its points and a function to show progress are all it uses."""
-    train, test = mnist
-    config = Config(epochs=1, train_fraction=0.1)
-    run, stop, shown = Run(config, build(config)), threading.Event(), []
-
-    class StopAtFive:
-        def on_step(self, history, loss):
-            if history.steps == 5:
-                stop.set()  # what the Stop button does
-
-    sample = Digits(test.images[:500], test.labels[:500])
-    watcher = Watcher(
-        run,
-        DivergenceGuard(config),
-        stop=stop,
-        sample=sample,
-        show=shown.append,
-        refresh=0.01,
-        clicked=time.perf_counter(),
-    )
-    history = train_run(config, train, test, model=run.model, callbacks=[StopAtFive(), watcher]).history
-    assert "stopped by you" in history.stopped and history.steps == run.steps == len(run.losses) == 5
-    assert shown and shown[0] is run and run.accuracy_points and run.first_point_seconds > 0
-
-
 def test_keep_drops_the_oldest_runs_and_numbers_go_on(mnist):
     train, test = mnist
     pg = Playground(train, test, keep=2)
@@ -226,41 +143,6 @@ def test_a_click_while_a_run_trains_starts_nothing(pg):
     assert len(pg.runs) == 1 and any("still training" in s for s in said)
     pg.stop_button.click()
     assert pg.wait() is run and run.status == "stopped"
-
-
-def test_every_slider_position_is_a_valid_config(pg):
-    """The sliders cannot produce a value Config would refuse: their ends lie inside Config's ranges."""
-    ends = {
-        "lr": (min(LR_CHOICES), max(LR_CHOICES)),
-        "momentum": (pg.sliders["momentum"].min, pg.sliders["momentum"].max),
-        "l2": (min(L2_CHOICES), max(L2_CHOICES)),
-        "epochs": (pg.sliders["epochs"].min, pg.sliders["epochs"].max),
-        "train_fraction": (min(SHARE_CHOICES), max(SHARE_CHOICES)),
-        "batch_size": (min(BATCH_CHOICES), max(BATCH_CHOICES)),
-    }
-    for name, (low, high) in ends.items():
-        for value in (low, high):
-            Config().replace(**{name: value})  # raises if out of range
-    assert ends["lr"] == (1e-4, 10.0) and {0.006, 0.1, 1.0} <= set(LR_CHOICES)  # DL4J's value is a stop, exactly
-    assert [v for _, v in pg.sliders["lr"].options] == list(LR_CHOICES)
-    assert pg.sliders["train_fraction"].options[0] == ("1%", 0.01) and pg.sliders["train_fraction"].options[-1] == (
-        "100%",
-        1.0,
-    )
-    assert (
-        Config(train_fraction=ends["train_fraction"][0]).train_images >= Config().batch_size
-    )  # a full batch at the smallest share
-    assert [v for _, v in pg.sliders["l2"].options] == sorted(L2_CHOICES) and pg.sliders["l2"].options[0][
-        0
-    ] == "0 (off)"
-    assert [label for label, _ in pg.sliders["batch_size"].options] == ["16", "32", "64", "128", "256", "512", "1024"]
-    assert pg.sliders["batch_size"].value == 128  # DL4J's batchSize is a stop
-
-
-def test_the_batch_size_slider_changes_the_steps_per_epoch(pg):
-    small, large = (pg.run(batch_size=b, lr=0.006, **QUICK) for b in (32, 512))
-    assert (small.steps, large.steps) == (188, 12)  # 6,000 images: ceil(6000 / 32) and ceil(6000 / 512)
-    assert small.config.batch_size == 32 and "batch 32" in str(small) and "512" in str(pg.table()).splitlines()[2]
 
 
 def test_scripted_values_are_checked_with_clear_messages(pg):
@@ -324,27 +206,3 @@ def test_notebook_runs_headless_and_leaves_pictures_and_results():
     assert "All checks passed." in text
     assert images_in(nb) >= 2  # the curves, as plain pictures for readers without a kernel
     assert "need a running Jupyter kernel" in text  # the widget's fallback text
-
-
-def test_playground_sliders_cannot_produce_an_invalid_config(mnist):
-    """Every value a playground slider can take, even when pushed past its ends, is one Config accepts."""
-    import ipywidgets
-    import traitlets
-
-    from helpers import playground
-
-    pg = playground.Playground(*mnist)
-    assert set(pg.sliders) == set(playground.SLIDERS) and set(playground.SLIDERS) <= set(RANGES)
-    for name, slider in pg.sliders.items():
-        if isinstance(slider, ipywidgets.SelectionSlider):
-            values = [value for _, value in slider.options]
-            with pytest.raises(traitlets.TraitError):
-                slider.value = -1.0  # not one of its stops: refused by the widget itself
-        else:
-            log = isinstance(slider, ipywidgets.FloatLogSlider)
-            values = [slider.base**slider.min, slider.base**slider.max] if log else [slider.min, slider.max]
-            for beyond in (-1e9, 1e9):  # typed into the readout or set from code: the widget clamps it
-                slider.value = beyond
-                values.append(slider.value)
-        for value in values:
-            Config().replace(**{name: value})  # raises, naming the field, if a slider reaches outside Config

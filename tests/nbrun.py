@@ -1,6 +1,7 @@
 """Execute notebooks for the tests: each notebook runs once per session, with its real defaults."""
 
 import json
+import re
 import time
 from functools import cache
 from pathlib import Path
@@ -45,19 +46,21 @@ def executed(name: str, **parameters) -> dict:
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = "".join(f"-{k}={v}" for k, v in sorted(parameters.items()))
     out = OUT / f"{name}{suffix}.ipynb"
-    # the notebook as learners have it, plus one last cell, in the test's copy only: the notebook's claims,
-    # asserted with its variables in scope (an assert that fails fails the execution, naming the claim)
+    # the notebook as learners have it, plus two last cells, in the test's copy only: the notebook's claims,
+    # asserted with its variables in scope (an assert that fails fails the execution, naming the claim), and
+    # each exercise's folded solution put through its own check line, in the notebook's final state
     nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
-    nb["cells"].append(
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "test-claims",
-            "metadata": {"tags": ["test-claims"]},
-            "outputs": [],
-            "source": CLAIMS[name],
-        }
-    )
+    for tag, source in (("test-claims", CLAIMS[name]), ("test-solutions", _solutions_cell(nb))):
+        nb["cells"].append(
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": tag,
+                "metadata": {"tags": [tag]},
+                "outputs": [],
+                "source": source,
+            }
+        )
     source = OUT / f"{name}{suffix}.input.ipynb"
     source.write_text(json.dumps(nb))
     start = time.perf_counter()
@@ -70,9 +73,39 @@ def executed(name: str, **parameters) -> dict:
         progress_bar=False,
         log_output=False,
     )
-    if not parameters:
-        RUN_SECONDS[name] = time.perf_counter() - start
-    return json.loads(out.read_text())
+    result = json.loads(out.read_text())
+    if not parameters:  # the learner's cells only: the two test cells' time is not the notebook's
+        tests = sum(c["metadata"].get("papermill", {}).get("duration") or 0 for c in result["cells"][-2:])
+        RUN_SECONDS[name] = time.perf_counter() - start - tests
+    return result
+
+
+SOLUTION = re.compile(r"```python\n(.*?)\n```", re.S)  # the code in a folded solution cell
+
+
+def exercises_in(nb) -> list:
+    """[(exercise id, its folded solution's code, the check line that ends its answer cell)] in notebook order."""
+    found, cells = [], nb["cells"]
+    for cell, below in zip(cells, cells[1:]):
+        line = (
+            "".join(cell["source"]).rstrip().splitlines()[-1] if cell["cell_type"] == "code" and cell["source"] else ""
+        )
+        solution = SOLUTION.search("".join(below["source"])) if below["cell_type"] == "markdown" else None
+        if re.match(r'check\("\d\d\.\d"', line) and solution:
+            found.append((line[7:11], solution[1], line))
+    return found
+
+
+def _solutions_cell(nb) -> str:
+    """Code that runs each solution, then its check line, in a copy of the notebook's names; prints each verdict."""
+    return f"""from helpers.exercises import verdict as _verdict
+
+for _id, _solution, _check_line in {exercises_in(nb)!r}:
+    _seen = []
+    _names = dict(globals(), check=lambda *args, **kwargs: _seen.append(_verdict(*args, **kwargs)))
+    exec(_solution + "\\n" + _check_line, _names)
+    print(f"solution {{_id}}: {{_seen[0].status}}: {{_seen[0].message}}")
+"""
 
 
 def code_cells(nb):
@@ -103,6 +136,8 @@ def text_of(nb) -> str:
     """All plain text the notebook printed or displayed, joined."""
     parts = []
     for cell in code_cells(nb):
+        if "test-solutions" in cell["metadata"].get("tags", []):
+            continue  # the tests' own run of the solutions is not something the notebook shows
         for out in cell.get("outputs", []):
             if "text" in out:
                 parts.append("".join(out["text"]))
@@ -165,3 +200,10 @@ def nbval_mismatches(committed: dict, fresh: dict) -> dict:
             if not compare.compare_outputs(run[cell["id"]], reference[cell["id"]]):
                 mismatches[cell["id"]] = "\n".join(compare.comparison_traceback)
     return mismatches
+
+
+def solution_verdicts(nb) -> dict:
+    """{exercise id: (status, message)} of each folded solution put through its check in the executed copy."""
+    cell = next(c for c in nb["cells"] if c.get("id") == "test-solutions")
+    printed = "".join("".join(o.get("text", "")) for o in cell["outputs"])
+    return {m[1]: (m[2], m[3]) for m in re.finditer(r"^solution (\d\d\.\d): (\w+): (.*)$", printed, re.M)}

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import pytest
 import torch
-from nbrun import CHECKPOINTS, code_cells, executed, notebook_paths, text_of
+from nbrun import CHECKPOINTS, code_cells, executed, notebook_paths, solution_verdicts, text_of
 
 from helpers import exercises
 from helpers.config import Config
@@ -437,6 +437,15 @@ def test_executed_notebook_leaves_exercises_open_and_shows_no_solution(name):
         assert f"Solution {ex.id}" not in shown
         for code_part in _long_code_lines(solution_code(ex.id)):
             assert code_part not in shown, f"{ex.id}'s solution appears in an output"
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if exercises_of(n)])
+def test_every_solution_is_right_in_the_executed_notebook(name):
+    """The folded solutions, run in the real notebook's variables (tests/nbrun.py), each pass their own check."""
+    verdicts = solution_verdicts(executed(name))
+    assert list(verdicts) == [ex.id for ex in exercises_of(name)]
+    wrong = {i: message for i, (status, message) in verdicts.items() if status != "right"}
+    assert not wrong, wrong
 
 
 @pytest.mark.browser

@@ -120,7 +120,8 @@ def markdown_of(nb) -> str:
 
 def cells_with(nb, snippet) -> list:
     """The code cells whose source contains `snippet` (at least one, or the test is out of date)."""
-    cells = [c for c in code_cells(nb) if snippet in "".join(c["source"])]
+    learners = [c for c in code_cells(nb) if "test-solutions" not in c["metadata"].get("tags", [])]
+    cells = [c for c in learners if snippet in "".join(c["source"])]
     assert cells, f"no code cell contains {snippet!r}"
     return cells
 

@@ -12,13 +12,14 @@ from pathlib import Path
 import torch
 
 from helpers.config import Config
-from helpers.model import network
+from helpers.errors import UserError
+from helpers.model import build
 
 FORMAT = "mnist-for-beginners checkpoint"  # marks a file as ours
 VERSION = 1  # bumped when the layout below changes
 
 
-class CheckpointError(ValueError):
+class CheckpointError(UserError, ValueError):
     """A file that is missing, damaged, not one of ours, or for another architecture."""
 
 
@@ -103,7 +104,7 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
     except (KeyError, TypeError, ValueError) as e:
         raise CheckpointError(f"{path} holds no valid config ({e}). {_save_again(path)}") from e
     if model is None:
-        model = network(config)
+        model = build(config)
     expected = model.state_dict()
     saved = payload.get("model")
     if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
@@ -120,6 +121,13 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
             )
     model.load_state_dict(saved)
     return {**payload, "model": model.to(device), "config": config}
+
+
+def describe(checkpoint: dict, path) -> str:
+    """Where a loaded model came from, in words: 'the MLP from PATH (test accuracy 97.24%)'."""
+    config, metrics = checkpoint["config"], checkpoint.get("metrics") or {}
+    accuracy = f" (test accuracy {metrics['accuracy']:.2%})" if "accuracy" in metrics else ""
+    return f"the {config.model.upper()} from {Path(path).as_posix()}{accuracy}"
 
 
 def _digest(payload) -> str:

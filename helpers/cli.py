@@ -86,3 +86,16 @@ def fail(prog, message, status=1):
     """Print `message` as one error line and exit with `status`."""
     print(f"{prog}: error: {message}", file=sys.stderr)
     raise SystemExit(status)
+
+
+def test_report(model, test_set):
+    """DL4J's evaluation of `model` on the test set: helpers.metrics.Evaluation (its .stats() is the report)."""
+    import torch
+
+    from helpers.metrics import evaluate
+
+    images, labels = test_set.tensors
+    model.eval()
+    with torch.no_grad():
+        predicted = torch.cat([model(batch).argmax(dim=1) for batch in images.split(1000)])
+    return evaluate(labels, predicted)

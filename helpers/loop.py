@@ -1,170 +1,195 @@
-"""The training loop: `fit` a model for some epochs, `predict` and measure `accuracy`."""
+"""The training loop of notebook 04: `train_epoch` and `accuracy`, written there cell by cell, and `fit`, which runs them.
+
+`train_epoch` and `accuracy` are the notebook's code, line for line (tests/test_nb_04.py compares them);
+`fit` adds what a long run needs around them: a progress bar, callbacks (live curves, the playground),
+and a Ctrl-C that ends the run cleanly.
+"""
 
 import signal
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import torch
+import torch.nn.functional as F
 
-from helpers.data import Digits, batches
-from helpers.model import loss_fn
+
+def train_epoch(model, loader, optimizer, l2=0.0):
+    """One pass over `loader`, one step per batch; returns the mean loss of the steps."""
+    model.train()
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]  # DL4J's l2 spares biases
+    total, steps = 0.0, 0
+    for images, labels in loader:  # [B, 784] pixels, [B] digits
+        loss = F.cross_entropy(model(images), labels)  # softmax + negative log-likelihood, averaged over the batch
+        optimizer.zero_grad()  # backward() adds to .grad: clear the last step's
+        loss.backward()  # d loss / d parameter, for every parameter
+        with torch.no_grad():  # DL4J's l2: every weight shrinks by l2 / B of itself, outside lr and momentum
+            for weight in weights:
+                weight.mul_(1 - l2 / len(labels))
+        optimizer.step()  # every parameter moves against its gradient (Nesterov momentum)
+        total, steps = total + loss.item(), steps + 1
+    return total / steps
+
+
+@torch.no_grad()
+def accuracy(model, loader):
+    """The share of the loader's images whose highest score is at their label, 0-1."""
+    model.eval()
+    right, seen = 0, 0
+    for images, labels in loader:
+        right += (model(images).argmax(dim=1) == labels).sum().item()
+        seen += len(labels)
+    return right / seen
 
 
 class StopTraining(Exception):
-    """Raised by a callback to end `fit` early; the message says why (kept in `History.stopped`)."""
+    """Raised by a callback to end `fit` early; the message says why (kept in History.stopped)."""
 
 
 @dataclass
 class History:
-    """What `fit` measured, one entry per finished epoch, plus where it stopped."""
+    """What `fit` measured, one entry per finished epoch, and where it stopped."""
 
-    train_loss: list = field(default_factory=list)  # mean cross-entropy over the epoch's batches
-    test_accuracy: list = field(default_factory=list)  # share of test images classified right, 0-1
-    epoch_seconds: list = field(default_factory=list)  # wall time of each epoch's training steps
-    steps: int = 0  # gradient steps finished in all
-    epochs_done: int = 0  # full epochs finished
-    stopped: str = ""  # why training ended early ("" when it ran all epochs)
+    train_loss: list = field(default_factory=list)  # mean cross-entropy of the epoch's steps
+    train_accuracy: list = field(default_factory=list)  # share of the epoch's batches read right as they trained, 0-1
+    val_accuracy: list = field(
+        default_factory=list
+    )  # on the validation loader after each epoch, 0-1 (if one was given)
+    epoch_seconds: list = field(default_factory=list)  # wall time of each epoch's steps
+    steps: int = 0  # steps finished in all
+    epochs_done: int = 0  # epochs finished
+    stopped: str = ""  # why training ended early ("" when it ran every epoch)
 
     def to_dict(self) -> dict:
         """Plain lists and numbers, e.g. for a checkpoint."""
         return dict(self.__dict__)
 
 
-def default_device() -> torch.device:
-    """The GPU when there is one, else the CPU."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+def fit(model, optimizer, train_loader, val_loader=None, *, epochs, l2=0.0, callbacks=(), progress=True) -> History:
+    """Run `train_epoch` `epochs` times, with `accuracy` on `val_loader` after each; return the History.
 
-
-@torch.inference_mode()
-def predict(model, images: torch.Tensor, *, batch_size: int = 1_000) -> torch.Tensor:
-    """The predicted digit for each image: the index of the highest of the 10 scores; the model's mode is kept.
-
-    In batches of `batch_size` images: a CNN's first layer holds 50 KB of activations per image, 500 MB for 10,000.
-    """
-    was_training = model.training
-    model.eval()  # no difference for our layers, but the habit matters once dropout or batch norm come in
-    try:
-        return torch.cat([model(images[i : i + batch_size]).argmax(dim=1) for i in range(0, len(images), batch_size)])
-    finally:
-        model.train(was_training)
-
-
-def accuracy(model, data: Digits) -> float:
-    """Share of `data`'s images whose predicted digit equals the label, 0-1."""
-    return (predict(model, data.images) == data.labels).float().mean().item()
-
-
-def fit(
-    model,
-    optimizer,
-    train: Digits,
-    test: Digits = None,
-    *,
-    epochs: int,
-    batch_size: int,
-    generator: torch.Generator = None,
-    callbacks=(),
-    progress: bool = True,
-    history: History = None,
-) -> History:
-    """Train `model` for `epochs` passes over `train`, testing after each; return the History.
-
-    Each callback may define `on_step(history, loss)` (called after every step with the batch's loss
-    as a float), `on_epoch(history)` (after each epoch) and `on_end(history)` (once, when training
-    ends or stops), and may raise StopTraining from the first two to end the run.
-    A KeyboardInterrupt (the notebook's stop button) also ends it: model, optimizer and history
-    then hold the last finished step, and `history.stopped` says how far it got.
+    A callback may define `on_step(history, loss)`, `on_epoch(history)` and `on_end(history)`, and
+    may raise StopTraining from the first two. Ctrl-C (or the notebook's stop button) ends the run
+    after the step it lands in: the model and optimizer keep every finished step, and
+    `history.stopped` says how far it got.
     """
     from tqdm.auto import tqdm  # a notebook bar in Jupyter, a text bar in a terminal
 
-    history = history if history is not None else History()
-    step_hooks = [cb.on_step for cb in callbacks if hasattr(cb, "on_step")]
-    epoch_hooks = [cb.on_epoch for cb in callbacks if hasattr(cb, "on_epoch")]
-    end_hooks = [cb.on_end for cb in callbacks if hasattr(cb, "on_end")]
-    steps_per_epoch = -(-len(train) // batch_size)  # ceiling division: the last batch may be smaller
-    bar = tqdm(total=epochs * steps_per_epoch, disable=not progress, unit="batch", desc="training")
-    model.train()
-    ctrl_c = _HoldCtrlC()  # Ctrl-C lands between steps, never inside one
+    history = History()
+    bar = tqdm(total=epochs * len(train_loader), disable=not progress, unit="step", desc="training")
+    watch = _Watch(model, history, callbacks, bar)
     try:
-        ctrl_c.hold()
-        for epoch in range(epochs):
-            start = time.perf_counter()
-            mean_loss = _one_epoch(model, optimizer, train, batch_size, generator, history, step_hooks, bar, ctrl_c)
-            history.epoch_seconds.append(time.perf_counter() - start)
-            history.train_loss.append(mean_loss)
-            if test is not None:
-                history.test_accuracy.append(accuracy(model, test))
-            history.epochs_done = epoch + 1
-            bar.set_postfix(
-                loss=f"{history.train_loss[-1]:.4f}",
-                test_acc=f"{history.test_accuracy[-1]:.2%}" if test is not None else "-",
-            )
-            for hook in epoch_hooks:
-                hook(history)
-            ctrl_c.check()
+        with ctrl_c_between_steps() as pressed:
+            watch.pressed = pressed
+            for _ in range(epochs):
+                start = time.perf_counter()
+                history.train_loss.append(train_epoch(model, watch.steps(train_loader), optimizer, l2))
+                history.epoch_seconds.append(time.perf_counter() - start)
+                history.train_accuracy.append(watch.epoch_accuracy())
+                if val_loader is not None:
+                    history.val_accuracy.append(accuracy(model, val_loader))
+                history.epochs_done += 1
+                watch.epoch_ended()
     except StopTraining as e:
         history.stopped = str(e) or "stopped by a callback"
     except KeyboardInterrupt:
         done = history.epochs_done
         history.stopped = f"interrupted after {done} full epoch{'' if done == 1 else 's'} ({history.steps} steps)"
     finally:
-        ctrl_c.release()
-        bar.close()
-    for hook in end_hooks:  # not reached when an error other than a stop escapes: it propagates as it is
-        hook(history)
+        watch.close()
+    for callback in callbacks:  # not reached when another error escapes: that one propagates as it is
+        if hasattr(callback, "on_end"):
+            callback.on_end(history)
     return history
 
 
-def _one_epoch(model, optimizer, train, batch_size, generator, history, step_hooks, bar, ctrl_c) -> float:
-    """One pass over `train`, a step per batch (the loop notebook 04 writes out); return the mean batch loss."""
-    steps = 0
-    total_loss = torch.zeros((), device=train.labels.device)  # summed on the device: no sync per step
-    for images, labels in batches(train, batch_size, generator=generator):
-        loss = loss_fn(model(images), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        history.steps += 1
-        steps += 1
-        total_loss += loss.detach()
-        bar.update()
-        for hook in step_hooks:
-            hook(history, loss.item())
-        ctrl_c.check()
-    return total_loss.item() / steps
+class _Watch:
+    """fit's eyes on train_epoch: it hands over the batches and, after each step, counts it, reads its loss, calls the callbacks.
 
-
-class _HoldCtrlC:
-    """Holds a Ctrl-C (SIGINT) until `check()`, so that each step and each epoch is recorded whole.
-
-    Only in the main thread and where Python's default handler is in place (a terminal, a Jupyter
-    cell); a second Ctrl-C before the next check interrupts at once.
+    The step's loss comes from the scores the model returned for the batch (a forward hook), with the
+    batch's labels: the same number train_epoch computed, without changing a line of it.
     """
 
-    def __init__(self):
-        self.pressed, self.previous = False, None
+    def __init__(self, model, history, callbacks, bar):
+        self.model, self.history, self.callbacks, self.bar = model, history, callbacks, bar
+        self.pressed = threading.Event()  # replaced by fit with the Ctrl-C flag
+        self.scores, self.right, self.seen = None, 0, 0
+        self.hook = model.register_forward_hook(self._keep)
 
-    def hold(self):
-        """Start holding Ctrl-C."""
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self.previous = signal.signal(signal.SIGINT, self._press)
+    def _keep(self, module, inputs, output):
+        if self.scores is None:  # the step's forward pass; not a callback's evaluation after it
+            self.scores = output.detach()
 
-    def _press(self, signum, frame):
-        if self.pressed:
+    def steps(self, loader):
+        """The loader's batches; after each one's step: the bookkeeping, then the callbacks (which may stop the run)."""
+        self.right, self.seen = 0, 0
+        for images, labels in loader:
+            self.scores = None
+            yield images, labels
+            self._step_done(labels)  # runs when train_epoch asks for the next batch, or finds there is none
+
+    def _step_done(self, labels):
+        self.history.steps += 1
+        self.bar.update()
+        loss = F.cross_entropy(self.scores, labels).item() if self.scores is not None else float("nan")
+        if self.scores is not None:
+            self.right += (self.scores.argmax(dim=1) == labels).sum().item()
+            self.seen += len(labels)
+        for callback in self.callbacks:
+            if hasattr(callback, "on_step"):
+                callback.on_step(self.history, loss)
+        if self.pressed.is_set():
             raise KeyboardInterrupt
-        self.pressed = True
 
-    def check(self):
-        """Raise the held KeyboardInterrupt, if Ctrl-C was pressed."""
-        if self.pressed:
+    def epoch_accuracy(self) -> float:
+        """Share of the epoch's training images the model read right at the step that learned from them."""
+        return self.right / self.seen if self.seen else float("nan")
+
+    def epoch_ended(self):
+        """The bar's summary, the epoch callbacks, and a held Ctrl-C."""
+        h = self.history
+        val = f", validation {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
+        self.bar.set_postfix_str(f"loss {h.train_loss[-1]:.4f}{val}")
+        for callback in self.callbacks:
+            if hasattr(callback, "on_epoch"):
+                callback.on_epoch(h)
+        if self.pressed.is_set():
             raise KeyboardInterrupt
 
-    def release(self):
-        """Give Ctrl-C back to the handler that was there before."""
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
+    def close(self):
+        """Remove the hook and close the bar."""
+        self.hook.remove()
+        self.bar.close()
+
+
+@contextmanager
+def ctrl_c_between_steps():
+    """Within it, a first Ctrl-C only sets the flag it yields (fit ends after that step); a second interrupts at once.
+
+    Only where Python's own handler is in place, in the main thread (a terminal, a Jupyter cell);
+    elsewhere (the playground's training thread) the flag is never set and Ctrl-C acts as usual.
+    """
+    pressed = threading.Event()
+
+    def press(signum, frame):
+        if pressed.is_set():
+            raise KeyboardInterrupt
+        pressed.set()
+
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    ):
+        previous = signal.signal(signal.SIGINT, press)
+        try:
+            yield pressed
+        finally:
+            signal.signal(signal.SIGINT, previous)
+    else:
+        yield pressed
+
+
+def default_device() -> torch.device:
+    """The GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")

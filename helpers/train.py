@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from helpers.cli import Parser, add_data_flags, describe_machine, fail, typed
+from helpers.cli import Parser, add_data_flags, describe_machine, fail, test_report, typed
 from helpers.config import CNN_RECIPE, Config
 
 PROG = "python -m helpers.train"
@@ -109,10 +109,9 @@ def run(config, args) -> int:
     # imported after parsing, so that --help and bad flags answer at once
     from helpers.checkpoint import save_checkpoint
     from helpers.data import MnistError, load_mnist
-    from helpers.loop import default_device, predict
-    from helpers.metrics import evaluate
-    from helpers.model import count_parameters
-    from helpers.runs import build, train_run
+    from helpers.loop import default_device
+    from helpers.model import build, count_parameters
+    from helpers.runs import train_run
 
     if args.save:
         check_writable(args.save)  # before training, so a typo does not cost a whole run
@@ -121,28 +120,25 @@ def run(config, args) -> int:
     print(f"Config: {config}")
     print("Load data....")
     try:
-        train, test = load_mnist(args.data_root, normalize=config.normalize, device=device)
+        train_set, test_set = load_mnist(args.data_root, normalize=config.normalize, device=device)
     except MnistError as e:
         fail(PROG, str(e))
-    print("Build model....")
-    model = build(config, device=device)
-    print(f"  {count_parameters(model):,} parameters")
+    print(f"Build model.... {count_parameters(build(config)):,} parameters")
     print(f"Train model.... ({config.train_images:,} images, {config.epochs} epochs)")
-    trained = train_run(
-        config, train, test, model=model, callbacks=[EpochPrinter(config.epochs)], progress=not args.no_progress
-    )
-    history, optimizer = trained.history, trained.optimizer
-    seconds = trained.seconds
+    run = train_run(config, train_set, callbacks=[EpochPrinter(config.epochs)], progress=not args.no_progress)
+    history = run.history
     if history.stopped:
         print(f"Training stopped early: {history.stopped}.")
-    print(f"Trained in {seconds:.1f} s")
+    print(f"Trained in {run.seconds:.1f} s")
     print("Evaluate model....")
-    report = evaluate(test.labels, predict(model, test.images))
+    report = test_report(run.model, test_set)
     print(report.stats())
     if args.save:
         metrics = {"accuracy": report.accuracy, "precision": report.precision, "recall": report.recall, "f1": report.f1}
         try:
-            path = save_checkpoint(args.save, model, config, metrics=metrics, history=history, optimizer=optimizer)
+            path = save_checkpoint(
+                args.save, run.model, config, metrics=metrics, history=history, optimizer=run.optimizer
+            )
         except OSError as e:  # disk full, folder removed meanwhile
             fail(PROG, f"could not save the checkpoint to {args.save}: {e}")
         print(f"Saved checkpoint to {path}" + (f" (training {history.stopped})" if history.stopped else ""))
@@ -175,7 +171,7 @@ class EpochPrinter:
         i = history.epochs_done
         print(
             f"Epoch {i:>2}/{self.epochs}: train loss {history.train_loss[-1]:.4f}, "
-            f"test accuracy {history.test_accuracy[-1]:.2%} ({history.epoch_seconds[-1]:.1f} s)",
+            f"train accuracy {history.train_accuracy[-1]:.2%} ({history.epoch_seconds[-1]:.1f} s)",
             flush=True,
         )
 

@@ -102,12 +102,11 @@ def playground_buttons() -> tuple:
 
 
 def playground_layout(sliders: dict, buttons, status, plot, table):
-    """Sliders in two columns with the buttons under the second, then the status line, the curves and the table."""
+    """Sliders in two columns (the first three left) with the buttons under them, then the status line, the curves and the table."""
     import ipywidgets as widgets
 
-    s = sliders
-    left = widgets.VBox([s["lr"], s["momentum"], s["l2"]])
-    right = widgets.VBox([s["batch_size"], s["epochs"], s["train_fraction"], widgets.HBox(list(buttons))])
+    shown = list(sliders.values())
+    left, right = widgets.VBox(shown[:3]), widgets.VBox([*shown[3:], widgets.HBox(list(buttons))])
     return widgets.VBox([widgets.HBox([left, right]), status, plot, table])
 
 
@@ -117,17 +116,11 @@ def value_of(slider):
     return round(value, 10) if isinstance(value, float) and not hasattr(slider, "options") else value
 
 
-def limits(slider):
-    """(lowest, highest) value a slider without stops can show; None for a slider with stops (any value gets one)."""
-    if hasattr(slider, "options"):
-        return None
-    if hasattr(slider, "base"):  # a FloatLogSlider: its min and max are exponents
-        return slider.base**slider.min, slider.base**slider.max
-    return slider.min, slider.max
-
-
 def place(slider, value, *, percent: bool = False):
-    """Move `slider` to `value`; a slider with stops that has none there gets one (between its neighbours)."""
-    if hasattr(slider, "options") and value not in [v for _, v in slider.options]:
-        slider.options = sorted([*slider.options, (_label(value, percent), value)], key=lambda option: option[1])
+    """Move `slider` to `value`: a slider with stops gets one there if it has none, another one a wider range if needed."""
+    if hasattr(slider, "options"):
+        if value not in [v for _, v in slider.options]:
+            slider.options = sorted([*slider.options, (_label(value, percent), value)], key=lambda option: option[1])
+    else:  # ipywidgets would clamp a value past an end: move the end instead
+        slider.min, slider.max = min(slider.min, value), max(slider.max, value)
     slider.value = value

@@ -20,17 +20,14 @@ def pytest_sessionstart(session):
 
     import pytest
 
-    from helpers.data import MnistError, data_root, download, missing_files, raw_folder
+    from helpers.data import MnistError, ensure_mnist, missing_files, mnist_root, raw_folder
 
-    root = data_root()  # $MNIST_ROOT, else data/ in the repository
-    missing = missing_files(root)
-    if not missing:
+    root = mnist_root()  # $MNIST_ROOT, else data/ in the repository
+    if not missing_files(root):
         return
-    print(
-        f"\nMNIST is missing under {raw_folder(root)} ({len(missing)} of 4 files): fetching it once with torchvision (~12 MB)..."
-    )
+    print(f"\nMNIST is missing under {raw_folder(root)}: fetching it once with torchvision (~12 MB)...")
     try:
-        download(root)
+        ensure_mnist(root)
     except MnistError as e:  # no network, a read-only folder, a damaged file: one message instead of one error per test
         print(f"\nThe tests need MNIST and could not get it.\n{e}\n", file=sys.stderr)
         pytest.exit("no MNIST: see the message above", returncode=pytest.ExitCode.USAGE_ERROR)

@@ -3,10 +3,11 @@
     MNIST_ROOT=/path/to/data python benchmarks/playground_latency.py [--rounds 5]
 
 Drives helpers.playground.Playground the way a script does (set sliders, Train's .click(), wait),
-with DL4J's settings for one epoch on all 60,000 images, and measures per round:
-  (a) first_point_s: click -> first point drawn (test sample measured, picture rendered, widget set);
-  (b) one_epoch_s: click -> end of the one-epoch run (full test evaluation and last redraw included);
-  (c) fit_s: the same epoch with plain `helpers.loop.fit` (no playground), also in a background
+with DL4J's settings for one epoch on the 55,000 training images it holds (the 5,000 validation images
+held out), and measures per round:
+  (a) first_point_s: click -> first point drawn (validation accuracy measured, picture rendered, widget set);
+  (b) one_epoch_s: click -> end of the one-epoch run (validation and last redraw included);
+  (c) fit_s: the same epoch with plain `helpers.runs.train_run` (no playground), also in a background
       thread, to show what the live curves cost (on a loaded 2-core machine, torch in the main thread
       was seen 5-15x slower than in a background thread: its 2 OpenMP threads spin-wait);
   (d) stop_s: click on Stop during a run -> the run has ended, and how many steps it took after the click.
@@ -20,38 +21,20 @@ import statistics
 import threading
 import time
 
-import torch
-
 from helpers.cli import describe_machine
 from helpers.config import Config
-from helpers.data import load_mnist, subset
-from helpers.loop import fit
-from helpers.model import mlp
+from helpers.data import load_mnist, split_validation
 from helpers.playground import Playground
-from helpers.runs import optimizer_for
+from helpers.runs import train_run
 
 
-def plain_fit_seconds(train, test, config: Config) -> float:
-    """The same run with plain `fit`, no playground, also in a background thread (as the playground trains)."""
+def plain_fit_seconds(fit_set, val_set, config: Config) -> float:
+    """The same run with plain `train_run` (fit with validation after each epoch), in a background thread too."""
     seconds = []
 
     def work():
         start = time.perf_counter()
-        shuffle = torch.Generator().manual_seed(config.seed)
-        data = subset(train, config.train_fraction, generator=shuffle)
-        torch.manual_seed(config.seed)
-        model = mlp(config.num_inputs, config.hidden, config.output_num)
-        optimizer = optimizer_for(model, config)
-        fit(
-            model,
-            optimizer,
-            data,
-            test,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            generator=shuffle,
-            progress=False,
-        )
+        train_run(config, fit_set, val_set)
         seconds.append(time.perf_counter() - start)
 
     thread = threading.Thread(target=work)
@@ -81,9 +64,9 @@ def main(argv=None):
         parser.error(f"--rounds {args.rounds}: allowed 1 or more")
 
     print(f"Measured on: {describe_machine()}; {os.cpu_count()} logical CPUs")
-    train, test = load_mnist()
+    fit_set, val_set = split_validation(load_mnist()[0])
     config = Config(epochs=1, train_fraction=args.train_fraction)
-    pg = Playground(train, test)
+    pg = Playground(fit_set, val_set)
     pg.run(epochs=1, train_fraction=0.01)  # warm-up: first imports, first picture
     first, end, plain, stop_s, stop_steps = [], [], [], [], []
     for i in range(args.rounds):
@@ -93,7 +76,7 @@ def main(argv=None):
         assert run.status == "done", run.message
         first.append(run.first_point_seconds)
         end.append(run.seconds)
-        plain.append(plain_fit_seconds(train, test, config))
+        plain.append(plain_fit_seconds(fit_set, val_set, config))
         s, n = stop_latency(pg)
         stop_s.append(s)
         stop_steps.append(n)

@@ -3,8 +3,8 @@
     MNIST_ROOT=/path/to/data python benchmarks/train_speed.py
 
 Measures, in one process, on the reference config (784-1000-10 MLP, batch 128, 60,000 images):
-  (a) epoch_s: median time of one epoch of our loop (`helpers.loop.fit`, training steps only,
-      no test evaluation), data resident in memory as one float tensor;
+  (a) epoch_s: median time of one epoch of our loop (`helpers.loop.fit` running notebook 04's
+      `train_epoch`), data resident in memory as one tensor, served by `batch_loader`;
   (b) limit_s: the epoch's matmul FLOPs divided by the fp32 GEMM throughput measured right then on
       a 2048^3 matmul: no loop on this machine can beat the time the matmuls alone need;
   (c) dataloader_s: the typical torchvision loop, `MNIST(transform=ToTensor())` + `DataLoader(
@@ -25,13 +25,13 @@ import sys
 import time
 
 import torch
+import torch.nn.functional as F
 
 from helpers.cli import describe_machine
 from helpers.config import Config
-from helpers.data import data_root, load_mnist
+from helpers.data import batch_loader, load_mnist, mnist_root
 from helpers.loop import default_device, fit
-from helpers.model import loss_fn, mlp
-from helpers.runs import optimizer_for
+from helpers.model import build, make_optimizer
 
 GEMM_SIZE = 2048  # the square matmul whose speed stands for "what this machine can do"
 
@@ -48,13 +48,13 @@ def counted_flops_per_sample(config: Config, device) -> float:
     """The same number as torch counts it (FlopCounterMode) on one real training step."""
     from torch.utils.flop_counter import FlopCounterMode
 
-    model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = optimizer_for(model, config)
+    model = build(config, device=device)
+    optimizer = make_optimizer(model, config)
     images = torch.rand(config.batch_size, config.num_inputs, device=device)
     labels = torch.randint(0, config.output_num, (config.batch_size,), device=device)
     with FlopCounterMode(display=False) as counter:
-        loss = loss_fn(model(images), labels)
-        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(images), labels)
+        optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     return counter.get_total_flops() / config.batch_size
@@ -81,11 +81,11 @@ def gemm_gflops(device, repeats=3) -> float:
     return 2 * GEMM_SIZE**3 / statistics.median(seconds) / 1e9
 
 
-def our_epoch(model, optimizer, train, config, generator, device) -> float:
-    """Seconds for one epoch of `fit`: shuffle, batches, forward, backward, optimizer (no test evaluation)."""
+def our_epoch(model, optimizer, loader, config, device) -> float:
+    """Seconds for one epoch of `fit`: shuffle, batches, forward, backward, DL4J's l2, optimizer (no evaluation)."""
     sync(device)
     start = time.perf_counter()
-    fit(model, optimizer, train, None, epochs=1, batch_size=config.batch_size, generator=generator, progress=False)
+    fit(model, optimizer, loader, epochs=1, l2=config.l2, progress=False)
     sync(device)
     return time.perf_counter() - start
 
@@ -100,7 +100,7 @@ def dataloader_epoch(model, optimizer, loader, num_batches, device) -> float:
             break
         images, labels = images.to(device).view(-1, 784), labels.to(device)  # [B, 1, 28, 28] -> [B, 784]
         optimizer.zero_grad()
-        loss = loss_fn(model(images), labels)
+        loss = F.cross_entropy(model(images), labels)
         loss.backward()
         optimizer.step()
         running_loss += loss.item()  # as the usual tutorials do: one sync per step
@@ -164,17 +164,15 @@ def main(argv=None):
     print(f"  torch.utils.flop_counter.FlopCounterMode on one training step: {counted:,.0f} per sample")
     print(f"  x {config.train_images:,} images = {epoch_flops / 1e9:.1f} GFLOP per epoch")
 
-    train, _ = load_mnist(args.data_root, normalize=config.normalize, device=device)
-    torch.manual_seed(config.seed)
-    model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    optimizer = optimizer_for(model, config)
-    generator = torch.Generator().manual_seed(config.seed)
+    train_set, _ = load_mnist(args.data_root, normalize=config.normalize, device=device)
+    model = build(config, device=device)
+    optimizer = make_optimizer(model, config)
+    ours_loader = batch_loader(train_set, config.batch_size, generator=torch.Generator().manual_seed(config.seed))
 
-    dataset = datasets.MNIST(data_root(args.data_root), train=True, transform=transforms.ToTensor(), download=False)
+    dataset = datasets.MNIST(mnist_root(args.data_root), train=True, transform=transforms.ToTensor(), download=False)
     loader = DataLoader(dataset, batch_size=config.batch_size, shuffle=True)
-    torch.manual_seed(config.seed)
-    dl_model = mlp(config.num_inputs, config.hidden, config.output_num).to(device)
-    dl_optimizer = optimizer_for(dl_model, config)
+    dl_model = build(config, device=device)
+    dl_optimizer = make_optimizer(dl_model, config)
     print(
         f"DataLoader loop: timed on the first {args.dataloader_batches} of its {len(loader)} batches in each round, "
         f"scaled by {len(loader)}/{args.dataloader_batches} to the full epoch"
@@ -182,7 +180,7 @@ def main(argv=None):
 
     # warm-up, not counted: first calls allocate buffers and start the thread pools
     gemm_gflops(device)
-    our_epoch(model, optimizer, train, config, generator, device)
+    our_epoch(model, optimizer, ours_loader, config, device)
     dataloader_epoch(dl_model, dl_optimizer, loader, 10, device)
 
     ours, limits, gflops, loaders = [], [], [], []
@@ -190,7 +188,7 @@ def main(argv=None):
     for r in range(args.rounds):
         gflops.append(gemm_gflops(device))
         limits.append(epoch_flops / (gflops[-1] * 1e9))
-        ours.append(our_epoch(model, optimizer, train, config, generator, device))
+        ours.append(our_epoch(model, optimizer, ours_loader, config, device))
         loaders.append(dataloader_epoch(dl_model, dl_optimizer, loader, args.dataloader_batches, device))
         print(
             f"  round {r + 1}: GEMM {gflops[-1]:6.1f} GFLOP/s -> limit {limits[-1]:.3f} s | "

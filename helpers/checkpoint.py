@@ -1,4 +1,4 @@
-"""Save and load a trained model with its settings and results: atomic writes, safe loads."""
+"""Save and load a trained model with its settings and results: atomic writes, safe loads, partial models marked."""
 
 import hashlib
 import os
@@ -15,19 +15,40 @@ from helpers.config import Config
 from helpers.errors import UserError
 from helpers.model import build
 
-FORMAT = "mnist-for-beginners checkpoint"  # marks a file as ours
-VERSION = 1  # bumped when the layout below changes
+FORMAT = "mnist-for-beginners checkpoint"  # marks a file as ours; the first value written, so it sits near the start
+VERSION = 2  # bumped when the layout below changes (2: the "partial" field; History's per-epoch fields renamed)
+FIELDS = {  # what every checkpoint holds besides the marker and version, and of which kind
+    "config": dict,
+    "model": dict,
+    "optimizer": (dict, type(None)),
+    "metrics": dict,
+    "history": (dict, type(None)),
+    "versions": dict,
+    "partial": str,
+}
+ROOT = Path(__file__).resolve().parent.parent  # the repository root: commands we suggest are run from there
 
 
 class CheckpointError(UserError, ValueError):
-    """A file that is missing, damaged, not one of ours, or for another architecture."""
+    """A checkpoint that cannot be written, or a file that is missing, damaged, not one of ours, or not loadable here."""
 
 
-def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, optimizer=None) -> Path:
-    """Write model weights, config, metrics and versions to `path`; a crash mid-write keeps the old file."""
+def save_checkpoint(
+    path, model, config: Config, *, metrics=None, history=None, optimizer=None, partial_ok=False
+) -> Path:
+    """Write model weights, config, metrics, history and versions to `path`; a failed or interrupted write keeps the old file.
+
+    A run that stopped early (`history.stopped`) is refused unless `partial_ok`, which marks the checkpoint partial.
+    """
     import torchvision
 
     path = Path(path)
+    stopped = history.stopped if history is not None else ""
+    if stopped and not partial_ok:
+        raise CheckpointError(
+            f"Not saved to {path}: the run stopped early ({stopped}), so this is not the model its settings describe. "
+            "Train it to the end, or save it anyway, marked partial, with save_checkpoint(..., partial_ok=True)."
+        )
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -41,13 +62,20 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
             "torchvision": str(torchvision.__version__),
             "python": platform.python_version(),
         },
+        "partial": stopped,
     }
     payload["sha256"] = _digest(payload)  # lets a load notice a flipped byte anywhere in what it reads
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write a temporary file in the same folder, flush it to disk, then rename it over the target:
-    # the rename is atomic, so readers see either the old checkpoint or the complete new one.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _write(payload, path)
+    return path
+
+
+def _write(payload, path: Path):
+    """torch.save into a temporary file beside `path`, flushed to disk, then renamed over it (atomic: readers see
+    the old file or the whole new one). Any failure removes the temporary file and says why in a CheckpointError."""
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             torch.save(payload, f)
             f.flush()
@@ -56,35 +84,51 @@ def save_checkpoint(path, model, config: Config, *, metrics=None, history=None, 
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; give it a normal file's permissions
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-    return path
+    except BaseException as e:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+        cause = e  # torch.save reports an OSError or a Ctrl-C inside its writes as RuntimeError "unexpected pos"
+        while cause.__context__ is not None and not isinstance(cause, (OSError, KeyboardInterrupt)):
+            cause = cause.__context__
+        if isinstance(cause, KeyboardInterrupt):
+            raise cause from None
+        if not isinstance(e, (OSError, RuntimeError)):
+            raise
+        why = cause.strerror if isinstance(cause, OSError) and cause.strerror else " ".join(str(e).split())
+        raise CheckpointError(
+            f"Could not write the checkpoint {path}: {why}. Nothing was written there (a file already there is as it was)."
+        ) from e
+
+
+def is_ours(path) -> bool:
+    """Whether the file at `path` was written by save_checkpoint (even if damaged since): its marker is near the start."""
+    with open(path, "rb") as f:
+        return FORMAT.encode() in f.read(4096)
 
 
 def write_command(path) -> str:
-    """The command that writes a checkpoint at `path`, with --model cnn or --normalize when its name says so."""
-    name = Path(path).name
-    flags = " --model cnn" if "cnn" in name else " --normalize" if "normaliz" in name else ""
-    return f"python -m helpers.train{flags} --save {path}"
+    """The command, run from the repository root, that writes a checkpoint at `path` (--model cnn if its name says so)."""
+    where = Path(path).resolve()
+    where = where.relative_to(ROOT) if where.is_relative_to(ROOT) else where
+    flags = " --model cnn" if "cnn" in where.name else " --normalize" if "normaliz" in where.name else ""
+    return f"`python -m helpers.train{flags} --save {where.as_posix()}` (from the repository root)"
 
 
 def _save_again(path) -> str:
     """What a valid checkpoint is and which command writes one (for the 'damaged' messages)."""
     return (
         "A checkpoint of this tutorial is a file written by `python -m helpers.train --save PATH` or by "
-        f"notebook 04 (checkpoints/04_reference.pt); write this one again with `{write_command(path)}`."
+        f"notebook 04 (checkpoints/04_reference.pt); write this one again with {write_command(path)}."
     )
 
 
-def load_checkpoint(path, model=None, *, device="cpu") -> dict:
-    """Read a checkpoint safely (no code runs); return its dict with "model" a ready nn.Module and "config" a Config."""
+def load_checkpoint(path, *, device="cpu") -> dict:
+    """Read a checkpoint safely (no code runs); its dict, with "model" a ready nn.Module on `device` and "config" a Config.
+
+    The keys: model, config, metrics, history, optimizer, versions, and partial (why its run stopped early, or "").
+    """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            f"{path}: no such checkpoint file. Write it with `{write_command(path)}` (add the flags of the run "
-            "you want, such as --epochs), or run notebook 04, which writes checkpoints/04_reference.pt."
-        )
+    _check_device(path, device)
     payload = _read(path, device)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         hint = ""
@@ -93,41 +137,48 @@ def load_checkpoint(path, model=None, *, device="cpu") -> dict:
         raise CheckpointError(f"{path} is not a checkpoint of this tutorial (no '{FORMAT}' marker); refused.{hint}")
     if payload.get("version") != VERSION:
         raise CheckpointError(
-            f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}."
+            f"{path} has checkpoint version {payload.get('version')}; this code reads version {VERSION}. "
+            f"Write it again with {write_command(path)}."
         )
     if "sha256" in payload and payload["sha256"] != _digest({k: v for k, v in payload.items() if k != "sha256"}):
         raise CheckpointError(
             f"{path} is damaged: its contents do not match the SHA-256 saved with them. {_save_again(path)}"
         )
+    for key, kind in FIELDS.items():
+        if not isinstance(payload.get(key), kind):
+            what = "has no" if key not in payload else f"has a {type(payload[key]).__name__} as its"
+            raise CheckpointError(f"{path} {what} '{key}' field, which every checkpoint has. {_save_again(path)}")
     try:
         config = Config(**payload["config"])
-    except (KeyError, TypeError, ValueError) as e:
+    except (TypeError, ValueError) as e:
         raise CheckpointError(f"{path} holds no valid config ({e}). {_save_again(path)}") from e
-    if model is None:
-        model = build(config)
-    expected = model.state_dict()
-    saved = payload.get("model")
-    if not isinstance(saved, dict) or not all(isinstance(v, torch.Tensor) for v in saved.values()):
-        raise CheckpointError(f"{path} holds no model weights; save it again.")
-    if set(saved) != set(expected):
+    model = build(config)
+    try:
+        model.load_state_dict(payload["model"])
+    except RuntimeError as e:  # names, shapes or kinds that are not those of the network its config describes
+        why = " ".join(str(e).split())
         raise CheckpointError(
-            f"{path} is for another architecture: it has tensors {sorted(saved)}, the model has {sorted(expected)}."
-        )
-    for name, tensor in saved.items():
-        if tensor.shape != expected[name].shape:
-            raise CheckpointError(
-                f"{path} is for another architecture: {name} is {list(tensor.shape)} in the checkpoint "
-                f"but {list(expected[name].shape)} in the model (hidden={config.hidden} when saved)."
-            )
-    model.load_state_dict(saved)
+            f"{path} holds weights that do not fit the {config.model.upper()} its config describes: {why}"
+        ) from e
     return {**payload, "model": model.to(device), "config": config}
 
 
 def describe(checkpoint: dict, path) -> str:
-    """Where a loaded model came from, in words: 'the MLP from PATH (test accuracy 97.24%)'."""
-    config, metrics = checkpoint["config"], checkpoint.get("metrics") or {}
+    """Where a loaded model came from, in words: 'the MLP from PATH (test accuracy 97.24%)', and whether it is partial."""
+    config, metrics = checkpoint["config"], checkpoint["metrics"]
     accuracy = f" (test accuracy {metrics['accuracy']:.2%})" if "accuracy" in metrics else ""
-    return f"the {config.model.upper()} from {Path(path).as_posix()}{accuracy}"
+    partial = f", from a run stopped early: {checkpoint['partial']}" if checkpoint["partial"] else ""
+    return f"the {config.model.upper()} from {Path(path).as_posix()}{accuracy}{partial}"
+
+
+def _check_device(path, device):
+    """Refuse, in words, a device this machine does not have (torch.load would fail as if the file were damaged)."""
+    try:
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as e:  # AssertionError: "Torch not compiled with CUDA enabled"
+        cuda = str(device).startswith("cuda") and not torch.cuda.is_available()
+        why = "CUDA is not available on this machine" if cuda else str(e).splitlines()[0]
+        raise CheckpointError(f"Cannot load {path} onto device {device!r}: {why}. Load it with device='cpu'.") from e
 
 
 def _digest(payload) -> str:
@@ -162,8 +213,13 @@ def _read(path: Path, device):
     try:
         with open(path, "rb") as f:
             head = f.read(4)
-    except OSError as e:  # no permission, a folder, a broken disk
-        raise CheckpointError(f"{path} cannot be read ({e.strerror or e}). Check its permissions.") from e
+    except FileNotFoundError:
+        raise CheckpointError(
+            f"{path}: no such checkpoint file. Write it with {write_command(path)}, adding the flags of the run "
+            "you want (such as --epochs), or run notebook 04, which writes checkpoints/04_reference.pt."
+        ) from None
+    except OSError as e:  # no permission, a folder, a name too long, a broken disk
+        raise CheckpointError(f"{path} cannot be read ({e.strerror or e}).") from e
     if not (head.startswith(b"PK") or head.startswith(b"\x80")):  # neither torch.save's zip nor a pickle
         what = "it is empty" if not head else "it does not start like one"
         raise CheckpointError(f"{path} is damaged or not a PyTorch file ({what}). {_save_again(path)}")

@@ -14,8 +14,8 @@ from helpers.plots.images import plot_reading
 SIZE = 280  # the pad's side in screen pixels
 PEN = 20.0  # the pen's width in pad pixels: a digit drawn 240 high, shrunk to MNIST's 20, gets strokes ~1.7 wide
 
-# Drawings for headless runs (papermill, CI) and for the notebook's examples: strokes in pad pixels, as a
-# person might draw them. Each differs from MNIST's typical digit in one way the lesson discusses.
+# Drawings for headless runs (papermill, CI) and for notebook 08's search, which varies each of them:
+# strokes in pad pixels, as a person might draw them, every digit at least once. Each name holds its digit.
 PRESETS = {
     "a plain 7": [[[70, 60], [210, 60], [130, 240]]],
     "a 7 with a bar": [[[70, 60], [210, 60], [130, 240]], [[105, 150], [190, 150]]],
@@ -23,6 +23,21 @@ PRESETS = {
     "a thin 3": [[[80, 60], [150, 40], [200, 80], [150, 135], [205, 180], [150, 235], [80, 215]]],
     "a small 2 in a corner": [[[20, 30], [45, 15], [70, 35], [25, 95], [75, 95]]],
     "a 4, open at the top": [[[90, 40], [70, 160], [200, 160]], [[170, 70], [170, 240]]],
+    "a round 0": [
+        [[140, 45], [95, 65], [75, 140], [95, 215], [140, 238], [185, 215], [205, 140], [185, 65], [140, 45]]
+    ],
+    "a 5 with a flat top": [
+        [[95, 45], [185, 45]],
+        [[95, 45], [90, 125], [150, 112], [195, 145], [195, 200], [150, 235], [85, 220]],
+    ],
+    "a 6": [[[175, 45], [120, 90], [90, 160], [100, 220], [145, 238], [185, 210], [185, 165], [145, 145], [100, 165]]],
+    "an 8 of two loops": [
+        [[140, 45], [105, 65], [110, 110], [140, 135], [170, 105], [170, 70], [140, 45]],
+        [[140, 135], [180, 170], [175, 220], [140, 240], [100, 220], [100, 170], [140, 135]],
+    ],
+    "a 9 with a straight tail": [
+        [[180, 95], [150, 45], [110, 55], [95, 95], [115, 130], [155, 130], [180, 95], [165, 240]]
+    ],
 }
 
 # The browser side: a canvas that draws while the pointer (mouse, pen, finger) is down and, when it lifts,
@@ -117,6 +132,7 @@ class DigitReader:
     def __init__(self, pad: DrawingPad, networks: dict):
         """`networks`: {name: (model, config)}; a config with normalize=True gets standardised pixels."""
         self.pad, self.networks = pad, networks
+        pad.layout.flex = "0 0 auto"  # its own size beside the readings: a flex box (Voila's page) would squeeze it
         self.output = widgets.Output()
         self.summary = widgets.HTML()  # the readings in words, e.g. "MLP reads 7 (99%) · CNN reads 7 (100%)"
         pad.observe(lambda _change: self.redraw(), names=["strokes", "pen"])

@@ -1,8 +1,12 @@
-"""Print DL4J's evaluation report for a saved model: `python -m helpers.evaluate PATH`."""
+"""Print DL4J's evaluation report for a saved model: `python -m helpers.evaluate PATH`.
+
+Exit status: 0 done; 1 the checkpoint or MNIST could not be read; 2 a bad flag; 130 Ctrl-C.
+"""
 
 import sys
 
-from helpers.cli import Parser, add_data_flags, describe_machine, fail
+from helpers.cli import Parser, add_data_flags, describe_machine, fail, test_report
+from helpers.errors import UserError
 
 
 def main(argv=None) -> int:
@@ -13,37 +17,32 @@ def main(argv=None) -> int:
     add_data_flags(parser)
     args = parser.parse_args(argv)
     try:
-        return report(args, parser.prog)
+        report(args)
     except KeyboardInterrupt:  # Ctrl-C while loading or predicting: nothing to lose, say so without a traceback
         print(f"{parser.prog}: interrupted; nothing was changed.", file=sys.stderr)
         return 130
+    except UserError as e:  # a missing, damaged or foreign checkpoint; MNIST missing
+        fail(parser.prog, str(e))
+    return 0
 
 
-def report(args, prog) -> int:
+def report(args):
     """The body of `main`: load the checkpoint and the test set, print the report."""
-    from helpers.checkpoint import CheckpointError, load_checkpoint
-    from helpers.data import MnistError, load_mnist
-    from helpers.loop import predict
-    from helpers.metrics import evaluate
+    from helpers.checkpoint import describe, load_checkpoint
+    from helpers.data import load_mnist
 
-    try:
-        checkpoint = load_checkpoint(args.path)
-    except CheckpointError as e:
-        fail(prog, str(e))
+    checkpoint = load_checkpoint(args.path)
     config = checkpoint["config"]
-    try:
-        _, test = load_mnist(args.data_root, normalize=config.normalize)
-    except MnistError as e:
-        fail(prog, str(e))
+    _, test_set = load_mnist(args.data_root, normalize=config.normalize)
+    versions = ", ".join(f"{name} {version}" for name, version in checkpoint["versions"].items())
     print(f"Run on: {describe_machine()}")
-    print(f"Checkpoint: {args.path} (saved with torch {checkpoint['versions']['torch']})")
+    print(f"Checkpoint: {describe(checkpoint, args.path)}; saved with {versions}")
     print(f"Config: {config}")
-    report = evaluate(test.labels, predict(checkpoint["model"], test.images))
-    print(report.stats())
+    evaluation = test_report(checkpoint["model"], test_set)
+    print(evaluation.stats())
     if args.per_class:
         print()
-        print(report.class_table())
-    return 0
+        print(evaluation.class_table())
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """The training loop of notebook 04: `train_epoch` and `accuracy`, written there cell by cell, and `fit`, which runs them.
 
-`train_epoch` and `accuracy` are the notebook's code, line for line (tests/test_nb_04.py compares them);
+`train_epoch` and `accuracy` are the notebook's code, line for line (tests/test_same_code.py compares them);
 `fit` adds what a long run needs around them: a progress bar, callbacks (live curves, the playground),
 and a Ctrl-C that ends the run cleanly.
 """

@@ -158,6 +158,8 @@ def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by
                 f"expected here: write it again with {written_by}, or point to the right file."
             )
         print(f"Loaded {describe(checkpoint, path)} (written by {written_by}).")
+        if checkpoint["partial"]:
+            print(f"Note: a partial model falls short of a finished run; {written_by} writes the finished one.")
         return checkpoint["model"], checkpoint["config"]
     print(
         f"Note: {path.as_posix()} does not exist (run {written_by} to create it), so the {config.model.upper()} is "

@@ -12,7 +12,7 @@ ipywidgets is imported inside the functions, so that `import helpers` stays ligh
 LR_CHOICES = tuple(round(m * 10.0**e, 6) for e in range(-4, 1) for m in (1, 2, 3, 6)) + (10.0,)
 L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 BATCH_CHOICES = (16, 32, 64, 128, 256, 512, 1024)
-SHARE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0)  # 600 to 60,000 images
+SHARE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0)  # 1% to all of the training images
 MAX_EPOCHS = 50
 PERCENT = ("train_fraction",)  # the sliders whose stops read in percent
 
@@ -77,7 +77,7 @@ def playground_sliders(config) -> dict:
             SHARE_CHOICES,
             c.train_fraction,
             "training share",
-            "Share of the 60,000 training images used. DL4J: 100%",
+            "Share of the training images used. DL4J: 100%",
             percent=True,
         ),
     }

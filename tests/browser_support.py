@@ -336,3 +336,144 @@ def save(page, notebook_file: Path, *, timeout: float = 30) -> dict:
         time.sleep(0.2)
     time.sleep(0.5)  # let the write finish
     return json.loads(notebook_file.read_text())
+
+
+# --- tools/lab.py, started as a person starts it ------------------------------------------------
+def launcher_root(dest: Path, *, files=()) -> Path:
+    """`dest` made a root for tools/lab.py: the launcher and the Binder settings it applies copied in (it serves
+    the folder above its own), plus `files` (paths relative to the repository); returns `dest`."""
+    repo = Path(__file__).resolve().parent.parent
+    for name in ("tools/lab.py", "binder/overrides.json", "binder/jupyter_server_config.py", *files):
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(repo / name, dest / name)
+    return dest
+
+
+class Launched(JupyterLab):
+    """`python3 tools/lab.py ARGS` under `root` (see launcher_root), as from a terminal: a process group of its own,
+    a free port, a random token, fresh Jupyter folders under `home` and no settings: what the launcher applies shows.
+
+    `interrupt(sig)` signals it as a terminal or `kill` would and returns its exit status and output; used as a
+    context manager, whatever is left of it (launcher, server, kernels) is killed on exit, pass or fail.
+    """
+
+    def __init__(self, root: Path, home: Path, *args: str, env: dict | None = None):
+        super().__init__(root, home, settings={}, env=env)
+        self.args, self.log_path = args, self.home / "launcher.log"
+        self.seen = []  # every process of the server's family seen so far (psutil.Process)
+
+    def start(self, timeout: float = 120) -> "Launched":
+        """Start the launcher and wait until its server's API answers; raise with the log if it does not."""
+        folders = {
+            name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces", "data")
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        self.env.update(
+            JUPYTER_CONFIG_DIR=str(folders["config"]),
+            JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
+            JUPYTER_DATA_DIR=str(folders["data"]),
+            IPYTHONDIR=str(folders["ipython"]),
+            JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
+            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
+            PYTHONUNBUFFERED="1",
+        )
+        for name in ("JUPYTER_TOKEN", "JUPYTER_PORT", "JUPYTER_CONFIG_PATH"):
+            self.env.pop(name, None)
+        flags = ["--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0"]
+        cmd = [
+            sys.executable,
+            str(self.root / "tools" / "lab.py"),
+            *self.args,
+            *flags,
+            f"--IdentityProvider.token={self.token}",
+        ]
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            cmd, cwd=self.home, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tools/lab.py exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                self.api("GET", "api/status")
+                return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(
+            f"tools/lab.py's server did not answer on port {self.port} within {timeout:.0f} s:\n{self.log_tail()}"
+        )
+
+    def family(self) -> list:
+        """The launcher's processes now: the server and its kernels (each also remembered in `seen`)."""
+        try:
+            found = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+        self.seen += [p for p in found if p not in self.seen]
+        return found
+
+    def rss(self) -> int:
+        """Resident memory, in bytes, of the server and its kernels (not the launcher: Binder runs none)."""
+        total = 0
+        for p in self.family():
+            try:
+                total += p.memory_info().rss
+            except psutil.NoSuchProcess:
+                pass
+        return total
+
+    def interrupt(self, sig: int, *, group: bool = True, timeout: float = 60) -> tuple:
+        """Send `sig` to the launcher's process group (a terminal's Ctrl-C or hang-up) or, without `group`, to the
+        launcher alone (`kill`); wait for it to exit; return (exit status, everything it printed)."""
+        self.family()  # remember the kernels, to check that none outlives the launcher
+        (os.killpg if group else os.kill)(self.process.pid, sig)
+        code = self.process.wait(timeout)
+        return code, self.log_path.read_text(errors="replace")
+
+    def left(self) -> list:
+        """Processes of the family ever seen that still run (zombies count as ended)."""
+        running = []
+        for p in self.seen:
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    running.append(p)
+            except psutil.NoSuchProcess:
+                pass
+        return running
+
+    def stop(self, timeout: float = 20) -> None:
+        """Kill whatever is left of the launcher, its server and its kernels (a test's clean-up, pass or fail)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.family()
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)  # the launcher's own way out first
+                self.process.wait(timeout)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout)
+        for p in self.left():
+            p.kill()
+        psutil.wait_procs(self.seen, timeout=5)
+        self._log.close()
+        self.process = None
+
+
+def port_is_free(port: int) -> bool:
+    """Whether nothing listens on 127.0.0.1:`port` (a connection is refused)."""
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) != 0
+
+
+def draw_stroke(page, canvas, points) -> None:
+    """One stroke with the mouse across `canvas` through `points`, given as shares (0-1) of its width and height."""
+    box = canvas.bounding_box()
+    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
+    page.mouse.move(*at[0])
+    page.mouse.down()
+    for x, y in at[1:]:
+        page.mouse.move(x, y, steps=8)
+    page.mouse.up()

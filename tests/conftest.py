@@ -5,13 +5,14 @@ import socket
 
 import pytest
 
-from helpers.data import data_root, load_mnist, missing_files
+from helpers import data
+from helpers.data import load_mnist, missing_files, split_validation
 
 
 @pytest.fixture(scope="session")
 def mnist_root():
     """The data root the tests read; the tests never download."""
-    root = data_root()
+    root = data.mnist_root()
     missing = missing_files(root)
     if missing:
         pytest.fail(
@@ -22,15 +23,23 @@ def mnist_root():
 
 @pytest.fixture(scope="session")
 def mnist(mnist_root):
-    """(train, test) Digits, scaled to [0, 1]."""
-    return load_mnist(mnist_root, download_missing=False)
+    """(train_set, test_set) TensorDatasets, pixels scaled to [0, 1]."""
+    return load_mnist(mnist_root)
+
+
+@pytest.fixture(scope="session")
+def validation(mnist):
+    """(fit_set, val_set): the 55,000 training images that train and the 5,000 held out to compare settings."""
+    return split_validation(mnist[0])
 
 
 @pytest.fixture(scope="session")
 def small(mnist):
-    """(train, test): the first 2,000 training and 1,000 test images, for quick runs (support.SMALL)."""
+    """(train_set, test_set): the first 2,000 training and 1,000 test images, for quick runs (support.SMALL)."""
+    from torch.utils.data import TensorDataset
+
     train, test = mnist
-    return type(train)(train.images[:2000], train.labels[:2000]), type(test)(test.images[:1000], test.labels[:1000])
+    return TensorDataset(*train[:2000]), TensorDataset(*test[:1000])
 
 
 @pytest.fixture
@@ -43,7 +52,7 @@ def saved(tmp_path):
     from helpers.model import mlp
 
     torch.manual_seed(0)
-    model = mlp(784, 1000, 10)
+    model = mlp(1000)
     path = save_checkpoint(tmp_path / "model.pt", model, Config(), metrics={"accuracy": 0.5})
     return path, model
 
@@ -114,12 +123,11 @@ def one_epoch_mlp(mnist):
 
 
 @pytest.fixture
-def pg(mnist):
-    """A Playground on the full data; stopped and joined after the test, pass or fail."""
+def pg(validation):
+    """A Playground on the training and validation sets; stopped and joined after the test, pass or fail."""
     from helpers.playground import Playground
 
-    train, test = mnist
-    playground = Playground(train, test)
+    playground = Playground(*validation)
     yield playground
     playground.stop()  # a test that failed mid-run leaves no thread training
     playground.wait()

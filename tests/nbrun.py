@@ -16,6 +16,7 @@ OUT = ROOT / "test-output" / "notebooks"  # executed copies, kept for a look aft
 # The copies run here, so what a notebook writes to ../checkpoints/ lands in test-output/checkpoints/:
 # the learner's own checkpoints/ (and notebooks/) are never touched by the tests.
 CHECKPOINTS = OUT.parent / "checkpoints"
+CLAIMS = Path(__file__).resolve().parent / "claims"  # <name>.py: a notebook's claims, asserted in its own kernel
 NEEDS = {"05_evaluating": "04_training", "08_your_handwriting": "04_training"}  # reads the checkpoint 04 saves
 RUN_SECONDS = {}  # {notebook name: seconds} of each run with its real defaults, reported at the end (conftest.py)
 
@@ -34,11 +35,27 @@ def _empty_checkpoints():
         shutil.rmtree(CHECKPOINTS)
 
 
-@cache
+_RUNS = {}  # (name, parameters) -> the executed notebook, or the exception its run raised
+
+
 def executed(name: str, **parameters) -> dict:
-    """Run notebooks/<name>.ipynb top to bottom in a fresh kernel with papermill; return the executed notebook."""
+    """notebooks/<name>.ipynb run top to bottom in a fresh kernel with papermill, once per session; the executed notebook.
+
+    A run that fails is not repeated: every test that asks for the notebook gets that one failure again.
+    """
+    key = (name, tuple(sorted(parameters.items())))
+    if key not in _RUNS:
+        try:
+            _RUNS[key] = _execute(name, **parameters)
+        except Exception as e:  # noqa: BLE001 - kept, and raised again for every test that needs this notebook
+            _RUNS[key] = e
+    if isinstance(_RUNS[key], Exception):
+        raise _RUNS[key]
+    return _RUNS[key]
+
+
+def _execute(name: str, **parameters) -> dict:
     import papermill
-    from claims import CLAIMS
 
     _empty_checkpoints()
     if name in NEEDS:
@@ -50,7 +67,8 @@ def executed(name: str, **parameters) -> dict:
     # asserted with its variables in scope (an assert that fails fails the execution, naming the claim), and
     # each exercise's folded solution put through its own check line, in the notebook's final state
     nb = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())
-    for tag, source in (("test-claims", CLAIMS[name]), ("test-solutions", _solutions_cell(nb))):
+    claims = (CLAIMS / f"{name}.py").read_text()
+    for tag, source in (("test-claims", claims), ("test-solutions", _solutions_cell(nb))):
         nb["cells"].append(
             {
                 "cell_type": "code",
@@ -97,14 +115,31 @@ def exercises_in(nb) -> list:
 
 
 def _solutions_cell(nb) -> str:
-    """Code that runs each solution, then its check line, in a copy of the notebook's names; prints each verdict."""
-    return f"""from helpers.exercises import verdict as _verdict
+    """Code that puts each exercise's folded solution, and a typical wrong answer, through the exercise's check.
 
-for _id, _solution, _check_line in {exercises_in(nb)!r}:
-    _seen = []
-    _names = dict(globals(), check=lambda *args, **kwargs: _seen.append(_verdict(*args, **kwargs)))
-    exec(_solution + "\\n" + _check_line, _names)
-    print(f"solution {{_id}}: {{_seen[0].status}}: {{_seen[0].message}}")
+    Each runs in a copy of the notebook's names, after its last cell; the cell prints one line per answer:
+    "solution 01.1: right: ..." or "wrong 01.1: wrong: ...", and whether the check left torch's random
+    numbers as they were.
+    """
+    from wrong_answers import WRONG
+
+    answers = [
+        (i, kind, code, line)
+        for i, solution, line in exercises_in(nb)
+        for kind, code in (("solution", solution), ("wrong", WRONG.get(i, (None,))[0]))
+        if code
+    ]
+    return f"""import torch as _torch
+from helpers.exercises import verdict as _verdict
+
+for _id, _kind, _code, _check_line in {answers!r}:
+    _seen, _names = [], dict(globals())
+    _names["check"] = lambda *args, **kwargs: _seen.append(_verdict(*args, **kwargs))
+    exec(_code, _names)
+    _rng = _torch.get_rng_state()
+    exec(_check_line, _names)
+    _kept = "random state kept" if _torch.equal(_torch.get_rng_state(), _rng) else "random state MOVED"
+    print(f"{{_kind}} {{_id}} ({{_kept}}): {{_seen[0].status}}: {{_seen[0].message}}".replace("\\n", " "))
 """
 
 
@@ -203,8 +238,16 @@ def nbval_mismatches(committed: dict, fresh: dict) -> dict:
     return mismatches
 
 
-def solution_verdicts(nb) -> dict:
-    """{exercise id: (status, message)} of each folded solution put through its check in the executed copy."""
+def answer_verdicts(nb) -> dict:
+    """{(kind, exercise id): (status, message, random state kept?)} of each answer the test-solutions cell checked."""
     cell = next(c for c in nb["cells"] if c.get("id") == "test-solutions")
     printed = "".join("".join(o.get("text", "")) for o in cell["outputs"])
-    return {m[1]: (m[2], m[3]) for m in re.finditer(r"^solution (\d\d\.\d): (\w+): (.*)$", printed, re.M)}
+    pattern = r"^(solution|wrong) (\d\d\.\d) \(random state (kept|MOVED)\): (\w+): (.*)$"
+    return {(m[1], m[2]): (m[4], m[5], m[3] == "kept") for m in re.finditer(pattern, printed, re.M)}
+
+
+def solution_verdicts(nb) -> dict:
+    """{exercise id: (status, message)} of each folded solution put through its check in the executed copy."""
+    return {
+        i: (status, message) for (kind, i), (status, message, _) in answer_verdicts(nb).items() if kind == "solution"
+    }

@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,7 +12,7 @@ import torch
 from helpers import checkpoint as ckpt
 from helpers import runs
 from helpers.config import Config
-from helpers.model import mlp
+from helpers.model import build, make_optimizer, mlp
 
 ROOT = Path(__file__).resolve().parent.parent
 # A small network on all of the images given (the `small` fixture: 2,000 of them, 20 steps per epoch),
@@ -28,15 +29,28 @@ def cli_env(root) -> dict:
     return {**os.environ, "MNIST_ROOT": str(root), "PYTHONUNBUFFERED": "1", "PYTHONPATH": path}
 
 
-def run_cli(module, *args, root, cwd):
-    """Run `python -m module args` with MNIST at `root`, in `cwd`; return the CompletedProcess (text)."""
+def run_cli(module, *args, root, cwd, env=None):
+    """Run `python -m module args` with MNIST at `root`, in `cwd` (`env` added); return the CompletedProcess (text)."""
     return subprocess.run(
         [sys.executable, "-m", module, *map(str, args)],
         capture_output=True,
         text=True,
-        env=cli_env(root),
+        env={**cli_env(root), **(env or {})},
         cwd=cwd,
         timeout=1800,
+    )
+
+
+def start_cli(argv, *, root, cwd) -> subprocess.Popen:
+    """Start `python argv` (text pipes) with Ctrl-C acting as in a terminal, even where pytest was started ignoring it."""
+    return subprocess.Popen(
+        [sys.executable, *map(str, argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cli_env(root),
+        cwd=cwd,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -66,13 +80,13 @@ def files_under(root) -> list:
 
 def start(config: Config = SMALL):
     """Model, optimizer and batch-order generator as helpers.runs.train_run makes them (train_fraction 1)."""
-    model = runs.build(config)
-    return model, runs.optimizer_for(model, config), torch.Generator().manual_seed(config.seed)
+    model = build(config)
+    return model, make_optimizer(model, config), torch.Generator().manual_seed(config.seed)
 
 
-def small_run(train, test=None, config: Config = SMALL, **changes) -> runs.Run:
-    """helpers.runs.train_run with SMALL's settings (or `config`), `changes` applied, on all of `train`."""
-    return runs.train_run(config.replace(**changes), train, test)
+def small_run(train, val=None, config: Config = SMALL, **changes) -> runs.Run:
+    """helpers.runs.train_run with SMALL's settings (or `config`), `changes` applied, on all of `train` (validated on `val`)."""
+    return runs.train_run(config.replace(**changes), train, val)
 
 
 def assert_same_state(model_a, opt_a, model_b, opt_b):
@@ -119,13 +133,17 @@ def bad_checkpoint(kind, folder, saved_path):
     }
     saved_objects = {  # kind -> (what torch.save wrote, error)
         "not ours": ({"weights": [1, 2, 3], "note": "someone else's"}, "is not a checkpoint of this tutorial"),
-        "bare state_dict": (mlp(784, 10, 10).state_dict(), "bare state_dict"),
+        "bare state_dict": (mlp(10).state_dict(), "bare state_dict"),
         "other version": ({"format": ckpt.FORMAT, "version": 99}, "checkpoint version 99"),
-        "no config": ({"format": ckpt.FORMAT, "version": ckpt.VERSION, "model": {}}, "holds no valid config"),
     }
     path = Path(folder) / f"{kind.replace(' ', '_')}.pt"
     if kind == "missing":
         return path, "no such checkpoint file"
+    if kind == "no versions":  # one of ours without one of its fields (and without its SHA-256, which would tell)
+        payload = torch.load(saved_path, weights_only=True)
+        del payload["versions"], payload["sha256"]
+        torch.save(payload, path)
+        return path, "has no 'versions' field"
     if kind in raw:
         path.write_bytes(raw[kind][0])
         return path, raw[kind][1]

@@ -15,6 +15,7 @@ from packaging.version import Version
 
 BINDER = ROOT / "binder"
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+REQUIREMENTS = ("requirements.txt", "requirements-test.txt")  # the tutorial's, and the tests' on top
 
 
 def requirement_lines(path: Path) -> list:
@@ -24,9 +25,9 @@ def requirement_lines(path: Path) -> list:
 
 
 def ranges() -> dict:
-    """requirements.txt as {name: Requirement}, without its options (-e .)."""
-    reqs = (Requirement(line) for line in requirement_lines(ROOT / "requirements.txt") if not line.startswith("-"))
-    return {canonicalize_name(r.name): r for r in reqs}
+    """requirements.txt and requirements-test.txt as {name: Requirement}, without their options (-e ., -r)."""
+    lines = [line for name in REQUIREMENTS for line in requirement_lines(ROOT / name) if not line.startswith("-")]
+    return {canonicalize_name(r.name): r for r in map(Requirement, lines)}
 
 
 def pins() -> dict:
@@ -55,7 +56,17 @@ def test_binder_pins_every_package_of_requirements_within_its_range():
     }
     assert not outside, f"binder/requirements.txt pins outside requirements.txt's ranges: {outside}"
     extra = sorted(set(pinned) - set(ranges()))
-    assert not extra, f"binder/requirements.txt pins {extra}, which requirements.txt does not list"
+    assert not extra, f"binder/requirements.txt pins {extra}, which neither {' nor '.join(REQUIREMENTS)} lists"
+
+
+def test_requirements_are_the_runtime_and_the_tests_add_theirs_on_top():
+    lines = requirement_lines(ROOT / "requirements.txt")
+    runtime = {canonicalize_name(Requirement(line).name) for line in lines if not line.startswith("-")}
+    assert {"torch", "jupyterlab", "ipykernel", "voila"} <= runtime
+    assert not runtime & {"pytest", "papermill", "playwright", "ruff", "psutil"}, "test tools in requirements.txt"
+    test_lines = requirement_lines(ROOT / "requirements-test.txt")
+    assert "-r requirements.txt" in test_lines, "requirements-test.txt installs the tutorial too"
+    assert "-e ." in lines, "requirements.txt installs the repository's helpers"
 
 
 def test_binder_installs_cpu_only_pytorch():
@@ -114,6 +125,7 @@ def _postbuild(tmp_path, mnist_root, extra_env=None):
         "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
         "MNIST_ROOT": str(mnist_root),
         "JUPYTERLAB_DIR": str(tmp_path / "lab-app"),
+        "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),  # where the server's settings go
         **(extra_env or {}),
     }
     run = subprocess.run(["./binder/postBuild"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -135,6 +147,8 @@ def test_postbuild_installs_helpers_sets_lab_defaults_and_puts_mnist_in_the_data
     assert "60,000 training and 10,000 test images" in run.stdout
     overrides = json.loads((tmp_path / "lab-app" / "settings" / "overrides.json").read_text())
     assert overrides["@jupyterlab/notebook-extension:tracker"]["kernelShutdown"] is True
+    server_config = (tmp_path / "config" / "jupyter_server_config.py").read_text()
+    assert server_config == (BINDER / "jupyter_server_config.py").read_text()  # the app's tab ends its kernel
 
 
 def test_binder_lab_overrides_are_settings_jupyterlab_knows():
@@ -165,12 +179,17 @@ def test_postbuild_fails_the_build_when_mnist_cannot_be_fetched(tmp_path):
     assert "MnistError" in run.stderr and "MNIST is not in" in run.stderr
 
 
-def test_readme_has_a_binder_badge_that_opens_lab_on_the_first_notebook():
+def test_readme_has_binder_badges_for_lab_on_the_first_notebook_and_for_the_app():
     readme = (ROOT / "README.md").read_text()
     links = re.findall(r"\(https://mybinder\.org/v2/gh/[^/\s]+/[^/\s]+/[^?\s)]+\?urlpath=([^)\s]+)\)", readme)
-    assert links, "README.md: add the Binder badge (mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/...)"
-    assert all(link == "lab/tree/notebooks/01_dataset.ipynb" for link in links), links
-    assert (NOTEBOOKS / "01_dataset.ipynb").exists()
+    assert "lab/tree/notebooks/01_dataset.ipynb" in links, (
+        "README.md: add the Binder badge (mybinder.org/v2/gh/OWNER/REPO/HEAD?urlpath=lab/tree/notebooks/01_dataset.ipynb)"
+    )
+    assert "voila/render/notebooks/app.ipynb" in links, (
+        "README.md: add the app's Binder badge (...?urlpath=voila/render/notebooks/app.ipynb)"
+    )
+    assert set(links) == {"lab/tree/notebooks/01_dataset.ipynb", "voila/render/notebooks/app.ipynb"}, links
+    assert (NOTEBOOKS / "01_dataset.ipynb").exists() and (NOTEBOOKS / "app.ipynb").exists()
     assert re.search(r"(?i)binder.{0,300}\b\d(\.\d+)? ?GB", readme, re.S), (
         "README.md: say how much memory a session takes"
     )

@@ -1,8 +1,9 @@
 """A newcomer's first ten minutes: the README's two commands, as written, on a fresh clone in a virtual environment.
 
 The fresh-clone test clones the repository's last commit (uncommitted changes are not in it, as on
-CI), makes a virtual environment that sees this Python's packages (so nothing large downloads), and
-runs the README's first command verbatim: it must install the clone's `helpers` into the venv and
+CI), makes a virtual environment that sees this Python's packages through a .pth file, with pip barred
+from every index (nothing downloads: a package the command needs and this Python lacks fails the test),
+and runs the README's first command verbatim: it must install the clone's `helpers` into the venv and
 start JupyterLab at the repository's root, on notebook 01, also as root. CI (.ci/run) runs the
 second command the same way on its own clean clone; a test below keeps the two the same.
 """
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 import pytest
 from browser_support import free_port
 
-from helpers.data import FILES, data_root, raw_folder
+from helpers.data import FILES, mnist_root, raw_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("lab", ROOT / "tools" / "lab.py")  # the README's launcher
@@ -41,9 +43,17 @@ def readme_commands() -> list:
 def test_readme_has_exactly_two_commands_and_ci_runs_the_second():
     start, test = readme_commands()
     assert start == "pip install -r requirements.txt && python3 tools/lab.py", start
-    assert test.startswith("pip install -q -r requirements.txt && python3 -m pytest"), test
+    # the first installs what a reader needs (requirements.txt), the second the test tools on top
+    assert test.startswith("pip install -q -r requirements-test.txt && python3 -m pytest"), test
     ci = (ROOT / ".ci" / "run").read_text()
-    assert "pip install -q -r requirements.txt" in ci and re.search(r"^python3? -m pytest$", ci, re.M)
+    assert "pip install -q -r requirements-test.txt" in ci and re.search(r"^python3? -m pytest$", ci, re.M)
+    assert re.search(r'"\$status" -eq 5', ci), ".ci/run must fail when pytest collects no tests (exit 5)"
+
+
+def test_readme_shows_the_app_and_how_to_start_it():
+    readme = (ROOT / "README.md").read_text()
+    assert "python3 tools/lab.py --app" in readme, "README.md: say how to start the app"
+    assert "](docs/app.png)" in readme and (ROOT / "docs" / "app.png").is_file(), "README.md: show docs/app.png"
 
 
 def test_launcher_allows_root_only_for_root_and_opens_the_repository_on_01():
@@ -68,17 +78,45 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # show the redirect itself
 
 
+def offline_venv(venv: Path) -> dict:
+    """A virtual environment at `venv` that sees this Python's packages, and the environment to run commands in.
+
+    No pip of its own (it would bring an old setuptools that cannot build `-e .`): its `pip` runs this
+    Python's pip inside the venv, with no index and no build isolation, so that nothing is downloaded.
+    """
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site_packages = next(venv.glob("lib/python3*/site-packages"))
+    (site_packages / "this_python.pth").write_text("\n".join(site.getsitepackages()) + "\n")
+    pip = venv / "bin" / "pip"
+    pip.write_text(f'#!/bin/sh\nexec "{venv / "bin" / "python"}" -m pip "$@"\n')
+    pip.chmod(0o755)
+    env = {**os.environ, "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}", "VIRTUAL_ENV": str(venv)}
+    env.update(PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    env.pop("PYTHONPATH", None)
+    return env
+
+
+def wait_for_server(server, base: str, token: str, log: Path, *, timeout: float = 300) -> None:
+    """Wait until the server at `base` answers; fail with the end of `log` if it exits or `timeout` s pass."""
+    deadline = time.monotonic() + timeout  # pip resolving from this disk, then the server's start
+    while True:
+        assert server.poll() is None, log.read_text()[-3000:]
+        assert time.monotonic() < deadline, "JupyterLab did not answer:\n" + log.read_text()[-3000:]
+        try:
+            _get(f"{base}/api/status?token={token}")
+            return
+        except OSError:
+            time.sleep(0.5)
+
+
 def test_readme_first_command_on_a_fresh_clone_in_a_venv(tmp_path):
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout: nothing to clone")
     clone, venv, home = tmp_path / "clone", tmp_path / "venv", tmp_path / "home"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=120)
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True, timeout=120)
     port, token = free_port(), "first-run-test"
     env = {
-        **os.environ,
-        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
-        "VIRTUAL_ENV": str(venv),
+        **offline_venv(venv),
         "JUPYTER_PORT": str(port),
         "JUPYTER_TOKEN": token,
         "BROWSER": "true",  # `true`: a browser that opens nothing
@@ -87,7 +125,6 @@ def test_readme_first_command_on_a_fresh_clone_in_a_venv(tmp_path):
         "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
         "JUPYTERLAB_SETTINGS_DIR": str(home / "settings"),
     }
-    env.pop("PYTHONPATH", None)
     start, _ = readme_commands()
     log = (tmp_path / "lab.log").open("wb")
     server = subprocess.Popen(
@@ -95,17 +132,7 @@ def test_readme_first_command_on_a_fresh_clone_in_a_venv(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 300  # pip resolving from this disk, then the server's start
-        while True:
-            assert server.poll() is None, (tmp_path / "lab.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, (
-                "JupyterLab did not answer:\n" + (tmp_path / "lab.log").read_text()[-3000:]
-            )
-            try:
-                _get(f"{base}/api/status?token={token}")
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_server(server, base, token, tmp_path / "lab.log")
         names = {item["name"] for item in json.load(_get(f"{base}/api/contents/?token={token}"))["content"]}
         assert {"README.md", "notebooks", "workshop", "helpers"} <= names  # the repository is the root, as on Binder
         try:
@@ -132,64 +159,74 @@ def test_readme_first_command_on_a_fresh_clone_in_a_venv(tmp_path):
 
 
 def _stop_group(process):
-    """SIGTERM to the process and everything it started (bash, pip, jupyter), then SIGKILL if needed."""
+    """SIGTERM to the process and everything it started (bash, pip, the launcher, which stops its server), then
+    SIGKILL to whatever is left, also outside the group (the launcher runs its server in a session of its own)."""
+    import psutil
+
+    try:
+        family = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        family = []
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
             os.killpg(process.pid, sig)
         except ProcessLookupError:  # already gone
-            return
+            break
         try:
             process.wait(timeout=20)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for leftover in alive:
+        leftover.kill()
 
 
-def _pytest_with_mnist_root(root, tmp_path, **env):
-    """Run one MNIST-free test of this suite in a fresh pytest, with MNIST_ROOT at `root`."""
+def _checkout_copy(copy: Path) -> Path:
+    """A copy of this checkout without its data, so that a first run's data/ is the copy's own."""
+    shutil.copytree(
+        ROOT, copy, ignore=shutil.ignore_patterns(".git", "data", "test-output", "checkpoints", "*.egg-info")
+    )
+    return copy
+
+
+def _pytest_offline_in(copy: Path):
+    """One MNIST-free test of the suite in a fresh pytest in `copy`, MNIST_ROOT unset, every download refused at once."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MNIST_ROOT", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(copy), https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9")  # a closed port
+    test = "tests/test_config.py::test_config_defaults_are_dl4j_settings"
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "tests/test_config.py::test_config_defaults_are_dl4j_settings",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "MNIST_ROOT": str(root), **env},
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", test],
+        cwd=copy,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
 
 
-def test_without_mnist_and_network_the_run_stops_at_once_with_one_message(tmp_path):
-    # a proxy on a closed port: every download attempt is refused at once, as on a machine offline
-    done = _pytest_with_mnist_root(
-        tmp_path / "empty", tmp_path, https_proxy="http://127.0.0.1:9", http_proxy="http://127.0.0.1:9"
-    )
+def test_without_mnist_and_network_the_run_stops_at_once_with_one_message_and_leaves_nothing(tmp_path):
+    copy = _checkout_copy(tmp_path / "clone")
+    done = _pytest_offline_in(copy)
     output = done.stdout + done.stderr
     assert done.returncode == 4, output
     assert output.count("The tests need MNIST and could not get it.") == 1
-    assert "MNIST_ROOT" in output and "Ways out" in output
-    assert (
-        not re.search(r"\d+ (passed|failed|errors?)\b", output) and "ERROR" not in output
-    )  # no test ran, none errored
+    assert "MNIST_ROOT" in output and "Ways out" in output and "the download failed" in output
+    assert not re.search(r"\d+ (passed|failed|errors?)\b", output) and "ERROR" not in output  # no test ran
+    assert not (copy / "data").exists(), "a failed first download leaves no empty folders"
 
 
-def test_missing_mnist_is_fetched_once_before_the_tests(tmp_path):
-    # the .gz files in the raw folder stand in for the network: download() unpacks and checks them the same way
-    raw = raw_folder(tmp_path / "data")
+def test_missing_mnist_is_fetched_once_into_data_before_the_tests(tmp_path):
+    copy = _checkout_copy(tmp_path / "clone")
+    raw = raw_folder(copy / "data")  # .gz copies there stand in for the network: torchvision unpacks and checks them
     raw.mkdir(parents=True)
     for name in FILES:
         with (
-            open(raw_folder(data_root()) / name, "rb") as src,
+            open(raw_folder(mnist_root()) / name, "rb") as src,
             gzip.open(raw / f"{name}.gz", "wb", compresslevel=1) as dst,
         ):
             shutil.copyfileobj(src, dst)
-    done = _pytest_with_mnist_root(tmp_path / "data", tmp_path)
+    done = _pytest_offline_in(copy)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.count("fetching it once") == 1 and "1 passed" in done.stdout
     assert all((raw / name).is_file() for name in FILES)

@@ -1,239 +1,217 @@
-"""helpers.loop: fit learns and records, callbacks stop it, Ctrl-C anywhere keeps a consistent state, same seed same bits."""
+"""helpers.loop: train_epoch steps as DL4J did, fit runs it and only watches, callbacks and Ctrl-C stop it cleanly."""
 
 import math
 import signal
 
 import pytest
 import torch
-from support import SMALL, assert_same_state, small_run, start
+import torch.nn.functional as F
 
-from helpers import runs
 from helpers.config import Config
-from helpers.data import batches
-from helpers.loop import History, StopTraining, accuracy, fit, predict
-from helpers.model import loss_fn
+from helpers.data import batch_loader
+from helpers.loop import StopTraining, accuracy, fit, train_epoch
+from helpers.model import build, make_optimizer
 
 pytestmark = pytest.mark.usefixtures("one_thread")
+TINY = Config(hidden=64, batch_size=100, epochs=1)  # on the `small` fixture's 2,000 images: 20 steps per epoch
 
 
-def reference(train, steps, config=SMALL):
-    """Model and optimizer after exactly `steps` SGD steps of `config` on all of `train`, written out by hand (no `fit`)."""
+def start(config=TINY):
+    """Model, optimizer and batch-order generator, as helpers.runs.train_run makes them."""
+    model = build(config)
+    return model, make_optimizer(model, config), torch.Generator().manual_seed(config.seed)
+
+
+def by_hand(train_set, steps, config=TINY):
+    """Model, optimizer and each step's loss after `steps` steps of `config`, the loop written out without fit."""
     model, optimizer, generator = start(config)
-    done = 0
-    while done < steps:
-        for images, labels in batches(train, config.batch_size, generator=generator):
-            loss = loss_fn(model(images), labels)
-            optimizer.zero_grad(set_to_none=True)
+    losses = []
+    weights = [model.hidden.weight, model.output.weight]
+    while len(losses) < steps:
+        for images, labels in batch_loader(train_set, config.batch_size, generator=generator):
+            loss = F.cross_entropy(model(images), labels)
+            optimizer.zero_grad()
             loss.backward()
+            with torch.no_grad():
+                for weight in weights:
+                    weight.mul_(1 - config.l2 / len(labels))
             optimizer.step()
-            done += 1
-            if done == steps:
+            losses.append(loss.item())
+            if len(losses) == steps:
                 break
-    return model, optimizer
+    return model, optimizer, losses
 
 
-def small_fit(train, test=None, *, seed, epochs, callbacks=(), **kwargs):
-    """`fit` SMALL's network with `seed` on all of `train` (20 steps per epoch on the `small` fixture's 2,000 images)."""
-    model, optimizer, generator = start(SMALL.replace(seed=seed))
-    history = fit(
-        model,
-        optimizer,
-        train,
-        test,
-        epochs=epochs,
-        batch_size=SMALL.batch_size,
-        generator=generator,
-        callbacks=callbacks,
-        progress=False,
-        **kwargs,
-    )
+def small_fit(train_set, val_set=None, *, config=TINY, epochs, callbacks=()):
+    """fit with `config`'s network, optimizer and batch order; returns (model, optimizer, history)."""
+    model, optimizer, generator = start(config)
+    loader = batch_loader(train_set, config.batch_size, generator=generator)
+    val = None if val_set is None else batch_loader(val_set, 500, shuffle=False)
+    history = fit(model, optimizer, loader, val, epochs=epochs, l2=config.l2, callbacks=callbacks, progress=False)
     return model, optimizer, history
 
 
-class StepRecorder:
-    """A callback keeping every step's loss."""
+def same_state(a, b):
+    """Whether two (model, optimizer) pairs hold bitwise-equal weights and momentum buffers."""
+    (model_a, opt_a), (model_b, opt_b) = a, b
+    weights = all(torch.equal(x, y) for x, y in zip(model_a.state_dict().values(), model_b.state_dict().values()))
+    buffers_a, buffers_b = opt_a.state_dict()["state"], opt_b.state_dict()["state"]
+    return weights and all(
+        torch.equal(buffers_a[i]["momentum_buffer"], buffers_b[i]["momentum_buffer"]) for i in buffers_a
+    )
 
-    def __init__(self, losses):
-        self.losses = losses
+
+class Steps:
+    """A callback keeping every step's loss; with `stop_at`, raising `error` right after that step."""
+
+    def __init__(self, stop_at=None, error=None):
+        self.losses, self.stop_at, self.error, self.ended = [], stop_at, error, []
 
     def on_step(self, history, loss):
         self.losses.append(loss)
-
-
-class InterruptAt:
-    """A callback pressing Ctrl-C (raising KeyboardInterrupt) right after step `step`."""
-
-    def __init__(self, step):
-        self.step = step
-
-    def on_step(self, history, loss):
-        if history.steps == self.step:
-            raise KeyboardInterrupt
-
-
-class Ended:
-    """A callback recording the calls of on_end."""
-
-    def __init__(self):
-        self.calls = []
+        if history.steps == self.stop_at:
+            raise self.error
 
     def on_end(self, history):
-        self.calls.append((history.steps, history.stopped))
+        self.ended.append((history.steps, history.stopped))
 
 
-# ---------------------------------------------------------------- fit and its callbacks
+def test_fit_runs_train_epoch_and_only_watches_it(small):
+    train, val = small
+    steps = Steps()
+    model, optimizer, history = small_fit(train, val, epochs=2, callbacks=[steps])
+    hand_model, hand_optimizer, hand_losses = by_hand(train, 40)
+    assert same_state((model, optimizer), (hand_model, hand_optimizer))
+    assert steps.losses == hand_losses  # the loss fit reports for a step is the one train_epoch computed
+    assert history.train_loss == pytest.approx([sum(hand_losses[:20]) / 20, sum(hand_losses[20:]) / 20], rel=1e-12)
+    assert (history.steps, history.epochs_done, history.stopped) == (40, 2, "")
+    assert history.val_accuracy[-1] == accuracy(model, batch_loader(val, 1000, shuffle=False)) > 0.5
+    assert len(history.train_accuracy) == len(history.epoch_seconds) == 2 and 0 < history.train_accuracy[0] < 1
+    assert steps.ended == [(40, "")]
 
 
-def test_fit_learns_and_records_history(mnist):
-    _, test = mnist
-    steps = []
-    trained = runs.train_run(Config(epochs=2, train_fraction=0.1), mnist[0], test, callbacks=[StepRecorder(steps)])
-    model, history = trained.model, trained.history
-    assert history.epochs_done == 2 and history.steps == 2 * 47 and history.stopped == ""  # 6,000 / 128 -> 47 steps
-    assert len(history.train_loss) == len(history.test_accuracy) == len(history.epoch_seconds) == 2
-    assert history.train_loss[1] < history.train_loss[0] < math.log(10)  # below chance level, and falling
-    assert history.test_accuracy[-1] > 0.85 and history.test_accuracy[-1] == accuracy(model, test)
-    assert len(steps) == 94 and all(isinstance(loss, float) for loss in steps)
-    assert sum(steps[47:]) / 47 == pytest.approx(history.train_loss[1], rel=1e-4)  # the epoch's mean loss
-    predictions = predict(model, test.images)
-    assert predictions.shape == (10_000,) and predictions.dtype == torch.int64
+def test_a_callback_that_evaluates_between_steps_changes_nothing(small):
+    """The playground measures validation accuracy mid-epoch: fit must keep reading the training step's loss."""
+    train, val = small
+    loader = batch_loader(val, 1000, shuffle=False)
 
-
-def test_stop_training_from_a_callback_keeps_the_state(small):
-    class StopAtStep:
+    class Evaluates(Steps):
         def on_step(self, history, loss):
-            if history.steps == 5:
-                raise StopTraining("enough")
+            super().on_step(history, loss)
+            accuracy(self.model, loader)
+            self.model.train()
 
-    class StopAfterEpoch:
-        def on_epoch(self, history):
-            raise StopTraining("the Stop button")
-
-    train, test = small
-    model, optimizer, history = small_fit(train, test, seed=8, epochs=3, callbacks=[StopAtStep()])  # mid-epoch
-    assert (history.stopped, history.epochs_done, history.steps) == ("enough", 0, 5)
-    assert history.train_loss == history.test_accuracy == []
-    assert_same_state(model, optimizer, *reference(train, 5, SMALL.replace(seed=8)))
-    model, optimizer, history = small_fit(train, test, seed=8, epochs=5, callbacks=[StopAfterEpoch()])
-    assert (history.stopped, history.epochs_done, history.steps) == ("the Stop button", 1, 20)
-    assert_same_state(model, optimizer, *reference(train, 20, SMALL.replace(seed=8)))
-
-
-def test_fit_tells_callbacks_once_where_it_stopped(small):
-    train, test = small
-    model, optimizer, generator = start(SMALL.replace(seed=5))
-    ended = Ended()
+    watcher = Evaluates()
+    watcher.model, optimizer, generator = start()
     fit(
-        model,
+        watcher.model,
         optimizer,
-        train,
-        test,
-        epochs=2,
-        batch_size=SMALL.batch_size,
-        generator=generator,
-        callbacks=[InterruptAt(27), ended],
-        progress=False,
-    )
-    assert ended.calls == [(27, "interrupted after 1 full epoch (27 steps)")]
-    ended = Ended()
-    fit(
-        model,
-        optimizer,
-        train,
-        test,
+        batch_loader(train, 100, generator=generator),
         epochs=1,
-        batch_size=SMALL.batch_size,
-        generator=generator,
-        callbacks=[ended],
+        l2=TINY.l2,
+        callbacks=[watcher],
         progress=False,
     )
-    assert ended.calls == [(20, "")]  # "": not stopped
+    assert watcher.losses == by_hand(train, 20)[2]
 
 
-def test_live_curves_picture_says_where_training_stopped(small):
-    from helpers.plots import LiveCurves
-
-    train, test = small
-    live = LiveCurves(20, every=5, epochs=3)
-    small_fit(train, test, seed=5, epochs=3, callbacks=[live, InterruptAt(27)])
-    text = " ".join(t.get_text() for t in live.bar_ax.texts)
-    assert "step 27 of 60" in text and "stopped: interrupted after 1 full epoch (27 steps)" in text, text
-
-
-# ---------------------------------------------------------------- interrupts (Ctrl-C)
-
-
-def test_fit_interrupted_mid_epoch_keeps_the_last_finished_step(small):
-    train, test = small
-    steps = 20 + 7  # 20 steps per epoch: stopped 7 steps into the second epoch
-    model, optimizer, history = small_fit(train, test, seed=5, epochs=3, callbacks=[InterruptAt(steps)])
-    assert history.stopped == "interrupted after 1 full epoch (27 steps)"
-    assert (history.steps, history.epochs_done) == (27, 1)
-    assert len(history.train_loss) == len(history.test_accuracy) == len(history.epoch_seconds) == 1
-    assert_same_state(model, optimizer, *reference(train, steps, SMALL.replace(seed=5)))
-    assert model.training
-
-
-def test_ctrl_c_during_an_optimizer_step_counts_that_step(small, sigint_raises):
-    """A real SIGINT arriving while optimizer.step() runs: the step is applied, so it must be counted."""
+def test_dl4j_l2_shrinks_every_weight_by_l2_over_the_batch_size_outside_lr_and_momentum(small):
     train, _ = small
-    model, optimizer, generator = start(SMALL.replace(seed=6))
+    images, labels = next(iter(batch_loader(train, 96, shuffle=False)))  # a batch of 96, as DL4J's last one
+    with_l2, without = build(TINY), build(TINY)
+    before = {name: p.detach().clone() for name, p in with_l2.named_parameters()}
+    for model, l2 in ((with_l2, 0.5), (without, 0.0)):
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+        train_epoch(model, [(images, labels)], optimizer, l2=l2)
+    for (name, a), b in zip(with_l2.named_parameters(), without.parameters()):
+        shrink = 0.5 / 96 * before[name] * name.endswith("weight")  # biases are spared
+        assert torch.allclose(b - a, shrink, atol=1e-7), name
+
+
+def test_pytorch_rule_is_weight_decay_on_the_weights_only():
+    model = build(TINY.replace(l2_rule="pytorch", l2=0.01))
+    groups = make_optimizer(model, TINY.replace(l2_rule="pytorch", l2=0.01)).param_groups
+    assert [g["weight_decay"] for g in groups] == [0.01, 0.0]
+    assert [len(g["params"]) for g in groups] == [2, 2]
+    assert make_optimizer(model, TINY).param_groups[0]["weight_decay"] == 0  # DL4J's rule lives in train_epoch
+
+
+def test_stop_training_from_a_callback_keeps_every_finished_step(small):
+    class AfterEpoch(Steps):
+        def on_epoch(self, history):
+            raise StopTraining("after an epoch")
+
+    train, val = small
+    for callback, steps, epochs in ((Steps(stop_at=5, error=StopTraining("mid-epoch")), 5, 0), (AfterEpoch(), 20, 1)):
+        model, optimizer, history = small_fit(train, val, epochs=3, callbacks=[callback])
+        assert (history.steps, history.epochs_done, len(history.train_loss), len(history.val_accuracy)) == (
+            steps,
+            epochs,
+            epochs,
+            epochs,
+        )
+        assert same_state((model, optimizer), by_hand(train, steps)[:2])
+        assert callback.ended == [(steps, history.stopped)] and history.stopped in ("mid-epoch", "after an epoch")
+
+
+def test_ctrl_c_mid_epoch_ends_after_that_step(small, sigint_raises):
+    """A real SIGINT during a step: the step finishes, is counted, and fit returns with the state it left."""
+    train, _ = small
+    model, optimizer, generator = start()
     real_step = optimizer.step
 
-    def step_then_sigint(*args, **kwargs):
+    def step_then_ctrl_c(*args, **kwargs):
         result = real_step(*args, **kwargs)
-        if history.steps == 12:  # the 13th step: its update is done when the signal lands
+        if len(losses.losses) == 26:  # during the 27th step
             signal.raise_signal(signal.SIGINT)
         return result
 
-    optimizer.step = step_then_sigint
-    history = History()
-    fit(
+    optimizer.step = step_then_ctrl_c
+    losses = Steps()
+    history = fit(
         model,
         optimizer,
-        train,
-        epochs=2,
-        batch_size=SMALL.batch_size,
-        generator=generator,
+        batch_loader(train, 100, generator=generator),
+        epochs=3,
+        l2=TINY.l2,
+        callbacks=[losses],
         progress=False,
-        history=history,
     )
-    assert history.stopped.startswith("interrupted") and history.steps == 13
-    assert_same_state(model, optimizer, *reference(train, 13, SMALL.replace(seed=6)))
+    assert history.stopped == "interrupted after 1 full epoch (27 steps)"
+    assert (history.steps, history.epochs_done, len(history.train_loss)) == (27, 1, 1)
+    optimizer.step = real_step
+    assert same_state((model, optimizer), by_hand(train, 27)[:2])
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handed back
 
 
-def test_ctrl_c_during_test_evaluation_keeps_history_consistent(small, sigint_raises, monkeypatch):
-    from helpers import loop
+def test_a_second_ctrl_c_interrupts_at_once(small, sigint_raises):
+    train, _ = small
 
-    train, test = small
-    real_accuracy = loop.accuracy
+    class Twice:
+        def on_step(self, history, loss):
+            if history.steps == 3:
+                signal.raise_signal(signal.SIGINT)  # held until the step ends...
+                signal.raise_signal(signal.SIGINT)  # ...but a second one lands here and now
 
-    def accuracy_then_sigint(model, data):
-        value = real_accuracy(model, data)
-        signal.raise_signal(signal.SIGINT)
-        return value
-
-    monkeypatch.setattr(loop, "accuracy", accuracy_then_sigint)
-    model, _, history = small_fit(train, test, seed=7, epochs=3)
-    assert history.stopped.startswith("interrupted")
-    assert len(history.train_loss) == len(history.test_accuracy) == len(history.epoch_seconds) == history.epochs_done
-    assert history.steps == 20 * history.epochs_done
-    assert model.training
+    model, optimizer, history = small_fit(train, epochs=2, callbacks=[Twice()])
+    assert history.stopped == "interrupted after 0 full epochs (3 steps)"
 
 
-# ---------------------------------------------------------------- determinism
+def test_same_seed_gives_bitwise_the_same_run_and_another_seed_another(small):
+    train, val = small
+    a, b = (small_fit(train, val, epochs=2) for _ in range(2))
+    assert same_state(a[:2], b[:2]) and a[2].train_loss == b[2].train_loss
+    c = small_fit(train, val, config=TINY.replace(seed=124), epochs=2)
+    assert not torch.equal(a[0].hidden.weight, c[0].hidden.weight) and c[2].train_loss != a[2].train_loss
 
 
-def test_same_seed_same_threads_gives_bitwise_identical_runs(mnist, small):
-    """The recipe the CLI runs (helpers.runs.train_run): the share of images, the batch order and the start weights."""
-    train, test = mnist[0], small[1]
-    config = SMALL.replace(hidden=128, epochs=3, train_fraction=1 / 6)  # 10,000 images: 100 steps per epoch
-    a = small_run(train, test, config)
-    b = small_run(train, test, config)
-    assert a.history.steps == 300
-    assert_same_state(a.model, a.optimizer, b.model, b.optimizer)
-    assert (a.history.train_loss, a.history.test_accuracy) == (b.history.train_loss, b.history.test_accuracy)
-    c = small_run(train, test, config, seed=124, epochs=1)  # a check that the test can fail
-    for (name, x), y in zip(a.model.named_parameters(), c.model.parameters()):
-        assert not torch.equal(x, y), f"{name} is the same with seeds 123 and 124"
-    assert c.history.train_loss[0] != a.history.train_loss[0]
+def test_live_curves_say_where_training_stopped(small):
+    from helpers.plots import LiveCurves
+
+    train, _ = small
+    live = LiveCurves(20, every=5, epochs=3)
+    small_fit(train, epochs=3, callbacks=[live, Steps(stop_at=27, error=KeyboardInterrupt)])
+    text = " ".join(t.get_text() for t in live.bar_ax.texts)
+    assert "step 27 of 60" in text and "stopped: interrupted after 1 full epoch (27 steps)" in text, text
+    assert live.acc_ax.get_ylabel() == "training accuracy (%)"  # no validation set: what it learned from
+    assert not math.isnan(sum(live.losses))

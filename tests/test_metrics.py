@@ -10,7 +10,6 @@ from sklearn import metrics as sk
 from support import run_cli
 
 from helpers.metrics import confusion_matrix, evaluate
-from helpers.runs import optimizer_for
 
 LABELS = list(range(10))
 
@@ -195,30 +194,20 @@ def test_matrix_column_width_follows_dl4j(biggest, width):
 
 
 def test_real_predictions_match_sklearn(mnist):
-    from helpers.data import subset
-    from helpers.loop import fit, predict
-    from helpers.model import mlp, sgd
+    from helpers.cli import test_report
+    from helpers.config import Config
+    from helpers.runs import train_run
 
     train, test = mnist
-    torch.manual_seed(0)
-    model = mlp(784, 100, 10)
-    g = torch.Generator().manual_seed(0)
-    fit(
-        model,
-        sgd(model, lr=0.05, momentum=0.9, l2=1e-4, batch_size=128),
-        subset(train, 0.1, generator=g),
-        None,
-        epochs=1,
-        batch_size=128,
-        generator=g,
-        progress=False,
-    )
-    y_pred = predict(model, test.images)
-    report = assert_matches_sklearn(test.labels, y_pred)
+    model = train_run(Config(hidden=100, lr=0.05, train_fraction=0.1, epochs=1), train).model
+    images, labels = test.tensors
+    with torch.no_grad():
+        y_pred = model(images).argmax(dim=1)
+    report = test_report(model, test)  # what the command line prints
+    assert torch.equal(assert_matches_sklearn(labels, y_pred).confusion, report.confusion)
     assert 0.5 < report.accuracy < 0.99
-    # only the 9s: some classes may go missing, the averages must still agree
-    nines = test.labels == 9
-    assert_matches_sklearn(test.labels[nines], y_pred[nines])
+    nines = labels == 9  # only the 9s: some classes go missing, the averages must still agree
+    assert_matches_sklearn(labels[nines], y_pred[nines])
 
 
 def test_scores_are_turned_into_predictions_by_argmax():
@@ -254,29 +243,17 @@ def test_bad_input_is_refused_with_a_clear_message(y_true, y_pred, message):
 def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
     from helpers.checkpoint import save_checkpoint
     from helpers.config import Config
-    from helpers.data import subset
-    from helpers.loop import fit, predict
-    from helpers.model import mlp
+    from helpers.runs import train_run
 
     train, test = mnist
     config = Config(train_fraction=0.1, epochs=1)
-    torch.manual_seed(config.seed)
-    shuffle = torch.Generator().manual_seed(config.seed)
-    model = mlp(config.num_inputs, config.hidden, config.output_num)
-    fit(
-        model,
-        optimizer_for(model, config),
-        subset(train, config.train_fraction, generator=shuffle),
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        generator=shuffle,
-        progress=False,
-    )
+    model = train_run(config, train).model
     path = save_checkpoint(tmp_path / "quick.pt", model, config)
-
     result = run_cli("helpers.evaluate", path, "--per-class", root=mnist_root, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    ref = sklearn_reference(test.labels, predict(model, test.images))
+    images, labels = test.tensors
+    with torch.no_grad():
+        ref = sklearn_reference(labels, model(images).argmax(dim=1))
     lines = result.stdout.splitlines()
     for label, key in [
         ("Accuracy:", "accuracy"),
@@ -287,33 +264,10 @@ def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
         assert f" {label:<17}{ref[key]:.4f}" in lines, (label, ref[key], result.stdout)
     assert "========================Evaluation Metrics========================" in lines
     assert "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times" in lines
-    # the matrix printed is sklearn's confusion matrix, row by row
-    for digit, row in enumerate(ref["confusion"].tolist()):
+    for digit, row in enumerate(ref["confusion"].tolist()):  # the matrix printed is sklearn's, row by row
         assert any(
             re.fullmatch(r"\s*" + r"\s+".join(map(str, row)) + rf" \| {digit} = {digit}", line) for line in lines
         ), digit
-    # --per-class: one row per digit with sklearn's precision and recall
-    for digit in range(10):
-        assert any(
-            re.fullmatch(
-                rf"\s+{digit}\s+{ref['class_precision'][digit]:.4f}\s+{ref['class_recall'][digit]:.4f}\s+.*", line
-            )
-            for line in lines
-        ), digit
-
-
-def test_cli_refuses_a_missing_or_foreign_file_in_one_line(mnist_root, tmp_path):
-    missing = run_cli("helpers.evaluate", tmp_path / "nope.pt", root=mnist_root, cwd=tmp_path)
-    assert missing.returncode == 1 and "no such checkpoint file" in missing.stderr
-    assert f"python -m helpers.train --save {tmp_path / 'nope.pt'}" in missing.stderr
-    normalized = run_cli(
-        "helpers.evaluate", tmp_path / "normalized.pt", root=mnist_root, cwd=tmp_path
-    )  # the README's example: the hint keeps its flag
-    assert f"python -m helpers.train --normalize --save {tmp_path / 'normalized.pt'}" in normalized.stderr
-    foreign = tmp_path / "notes.pt"
-    foreign.write_text("not a checkpoint")
-    refused = run_cli("helpers.evaluate", foreign, root=mnist_root, cwd=tmp_path)
-    assert refused.returncode == 1 and "python -m helpers.evaluate: error:" in refused.stderr
-    assert "written by `python -m helpers.train --save PATH` or by notebook 04" in refused.stderr  # what a valid one is
-    for result in (missing, refused):
-        assert "Traceback" not in result.stderr and result.stdout == ""
+    for digit in range(10):  # --per-class: one row per digit with sklearn's precision and recall
+        p, r = ref["class_precision"][digit], ref["class_recall"][digit]
+        assert any(re.fullmatch(rf"\s+{digit}\s+{p:.4f}\s+{r:.4f}\s+.*", line) for line in lines), digit

@@ -1,15 +1,22 @@
-"""Count the prose a reader reads in each numbered notebook, and the time it takes: `python tools/prose_words.py`.
+"""How long each notebook takes a learner, by one formula, and the workshop's core path: `python tools/prose_words.py`.
 
-Prose is the text of the markdown cells, without the folded exercise solutions (<details> blocks),
-fenced code blocks and HTML tags. The budget for the whole tutorial is BUDGET words. A notebook's
-time is its prose at WORDS_PER_MINUTE, plus EXERCISE_MINUTES per exercise, plus its run time as
-measured by `tools/refresh_notebooks.py` (papermill, real settings) and kept in docs/run_times.json.
+The formula, the same for every stated time (the notebooks' "**Time:**" lines, README's table,
+workshop/INSTRUCTOR.md's plan):
 
-`--write` puts those times where readers find them: the "**Time:**" line of each notebook's first
-cell, the time column of README's notebook table and the plan of workshop/INSTRUCTOR.md (which
-takes the core path: the reading, the first exercise and the run). `--check` exits 1 when any of
-them differs from what `--write` would write, or the words are over BUDGET, or the core path does
-not fit the workshop's WORKSHOP_MINUTES.
+    minutes = words of prose / WORDS_PER_MINUTE
+            + lines of code read x CODE_SECONDS_PER_LINE / 60
+            + each exercise's minutes (estimated by trying it; `minutes=` in helpers/exercises/nbNN.py)
+            + the notebook's measured run time (docs/run_times.json, written by tools/refresh_notebooks.py)
+
+Prose is the text of the markdown cells without folded solutions (<details> blocks), code blocks and
+HTML tags; code is the non-blank lines of the code cells, except the exercises' own cells (their
+minutes cover them). A notebook's sections are its `## ` headings; those that start with
+"## Going further" are homework, the rest its core. The **core path** is what the workshop teaches:
+the core sections of 01-06 (06's core is one playground session), each with its core exercises, and the
+notebooks' run times. Outputs are read along with the prose that explains them and are not counted apart.
+
+`--write` puts the times where readers find them; `--check` exits 1 when any differs from what
+`--write` would write, the words are over BUDGET, or the core path is over CORE_TARGET minutes.
 """
 
 import argparse
@@ -20,49 +27,99 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-RUN_TIMES = ROOT / "docs" / "run_times.json"  # seconds per notebook, written by tools/refresh_notebooks.py
+RUN_TIMES = ROOT / "docs" / "run_times.json"
 README = ROOT / "README.md"
 INSTRUCTOR = ROOT / "workshop" / "INSTRUCTOR.md"
 BUDGET = 10_000  # words across all numbered notebooks
 WORDS_PER_MINUTE = 200  # a careful reader of technical prose
-EXERCISE_MINUTES = 3  # per "Try it": read the task, write a few lines, run the check
-WORKSHOP_MINUTES = 120  # INSTRUCTOR.md's workshop
-WELCOME_MINUTES, BREAK_MINUTES = 10, 10  # the plan's parts outside the notebooks; the break comes before 04
+CODE_SECONDS_PER_LINE = 6  # reading a line of code and seeing what it does
+CORE_NOTEBOOKS = ("01", "02", "03", "04", "05", "06")  # the workshop's path; 07 and 08 are homework
+CORE_TARGET = 75  # minutes of learner time the core path may take
+WORKSHOP, WELCOME, BREAK, TALK = 120, 10, 10, 3  # minutes: the workshop, its welcome, its break, talk per notebook
+GOING_FURTHER = "## Going further"
+TRY_IT = "### ✏️ Try it "
 
 
 def prose(markdown: str) -> str:
     """The words a reader reads in one markdown cell."""
-    text = re.sub(r"<details>.*?</details>", " ", markdown, flags=re.S)  # folded solutions
-    text = re.sub(r"```.*?```", " ", text, flags=re.S)  # code blocks
-    return re.sub(r"<[^>]+>", " ", text)  # tags
+    text = re.sub(r"<details>.*?</details>", " ", markdown, flags=re.S)
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"\*\*Time:\*\*.*", " ", text)  # the line this tool writes is not part of the lesson
+    return re.sub(r"<[^>]+>", " ", text)
 
 
 def words(markdown: str) -> int:
-    """How many words the cell's prose has (runs of letters, digits and apostrophes)."""
+    """How many words a markdown cell's prose has."""
     return len(re.findall(r"[\w'’.,%-]*\w", prose(markdown)))
 
 
-def markdown_cells(path: Path) -> list:
-    """The source of each markdown cell of the notebook at `path`."""
-    nb = json.loads(Path(path).read_text())
-    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+def sections(path: Path) -> list:
+    """[(heading, core?, [cells])] of the notebook at `path`; the title cell opens a core section."""
+    found = []
+    for cell in json.loads(Path(path).read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown" and source.startswith("## ") or not found:
+            heading = source.splitlines()[0] if source else ""
+            found.append((heading, not heading.startswith(GOING_FURTHER), []))
+        found[-1][2].append(cell)
+    return found
 
 
-def count(path: Path) -> int:
-    """Words of prose in the notebook at `path`."""
-    return sum(words(cell) for cell in markdown_cells(path))
+def measure(cells: list) -> dict:
+    """Words, code lines and exercise ids of some cells."""
+    m = {"words": 0, "code": 0, "exercises": []}
+    in_exercise = False
+    for cell in cells:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "markdown":
+            m["words"] += words(source)
+            if source.startswith(TRY_IT):
+                m["exercises"].append(source[len(TRY_IT) :].split(":")[0].strip())
+                in_exercise = True
+            elif not source.startswith("<details>"):
+                in_exercise = False
+        elif not in_exercise:
+            m["code"] += sum(1 for line in source.splitlines() if line.strip())
+    return m
 
 
-def budget(path: Path) -> dict:
-    """Words, reading minutes, exercises and exercise minutes of the notebook at `path`."""
-    n = count(path)
-    exercises = sum(cell.startswith("### ✏️ Try it") for cell in markdown_cells(path))
+def exercise_minutes(ids) -> int:
+    """The minutes of these exercises, as their checks declare them."""
+    sys.path.insert(0, str(ROOT))  # helpers/, when run as a script from anywhere
+    from helpers.exercises import EXERCISES
+
+    return sum(EXERCISES[i].minutes for i in ids)
+
+
+def minutes(m: dict, seconds: float) -> int:
+    """The formula: prose, code, exercises and run time, in whole minutes (rounded up)."""
+    reading = m["words"] / WORDS_PER_MINUTE + m["code"] * CODE_SECONDS_PER_LINE / 60
+    return math.ceil(reading + exercise_minutes(m["exercises"]) + seconds / 60)
+
+
+def times(path: Path) -> dict:
+    """A notebook's measures and minutes: of its core, and with its going-further sections."""
+    seconds = json.loads(RUN_TIMES.read_text())["seconds"][path.stem]
+    parts = sections(path)
+    core = measure([c for _, is_core, cells in parts for c in cells if is_core])
+    every = measure([c for _, _, cells in parts for c in cells])
     return {
-        "words": n,
-        "reading": math.ceil(n / WORDS_PER_MINUTE),
-        "exercises": exercises,
-        "exercise_minutes": EXERCISE_MINUTES * exercises,
+        "core": core,
+        "all": every,
+        "seconds": seconds,
+        "core_minutes": minutes(core, seconds),
+        "total": minutes(every, seconds),
     }
+
+
+def time_line(t: dict) -> str:
+    """The notebook's "**Time:**" line."""
+    c = t["core"]
+    exercises = f", {len(c['exercises'])} exercise{'s' * (len(c['exercises']) != 1)}" if c["exercises"] else ""
+    return (
+        f"**Time:** about {t['core_minutes']} minutes for the core ({c['words']:,} words, {c['code']} lines of code"
+        f"{exercises}, {t['seconds']:.0f} s to run); {t['total']} with the *Going further* sections."
+    )
 
 
 def notebooks() -> list:
@@ -70,34 +127,38 @@ def notebooks() -> list:
     return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
 
-def run_seconds() -> dict:
-    """{notebook name: measured run time in seconds} from docs/run_times.json."""
-    return json.loads(RUN_TIMES.read_text())["seconds"]
-
-
-def times(path: Path) -> dict:
-    """budget(path) plus the run seconds, the whole time and the core path (first exercise only), in minutes."""
-    b = budget(path)
-    seconds = run_seconds()[path.stem]
-    run_minutes = math.ceil(seconds / 60)
-    return {
-        **b,
-        "seconds": seconds,
-        "total": b["reading"] + b["exercise_minutes"] + run_minutes,
-        "core": b["reading"] + EXERCISE_MINUTES * min(1, b["exercises"]) + run_minutes,
-    }
-
-
-def time_line(t: dict) -> str:
-    """The notebook's "**Time:**" line."""
-    n = t["exercises"]
-    exercises = f"{t['exercise_minutes']} for the {n} exercise{'s' if n > 1 else ''}, " if n else ""
-    return f"**Time:** about {t['total']} minutes: {t['reading']} to read, {exercises}{t['seconds']:.0f} s to run."
-
-
 def title(path: Path) -> str:
     """The notebook's heading without the '# ', like '01 · The MNIST dataset'."""
-    return markdown_cells(path)[0].splitlines()[0].removeprefix("# ")
+    return "".join(json.loads(path.read_text())["cells"][0]["source"]).splitlines()[0].removeprefix("# ")
+
+
+def plan(all_times: dict) -> str:
+    """INSTRUCTOR.md's plan at a glance: the core path, each notebook with the instructor's talk, the break, questions."""
+    from helpers.exercises import EXERCISES
+
+    rows, clock = (
+        [f"| 0:00 | {WELCOME} | Welcome (the app on the projector); everyone opens JupyterLab and runs the first cell of 01 | |"],
+        WELCOME,
+    )
+    for path, t in all_times.items():
+        if path.name[:2] not in CORE_NOTEBOOKS:
+            continue
+        if path.name[:2] == "04":  # the break: 04's run trains while people are away
+            rows.append(
+                f"| {clock // 60}:{clock % 60:02d} | {BREAK} | Everyone runs **04** (Run All), then **break** | |"
+            )
+            clock += BREAK
+        span = t["core_minutes"] + TALK
+        core = ", ".join(f"{i} {EXERCISES[i].title.lower()}" for i in t["core"]["exercises"])
+        rows.append(
+            f"| {clock // 60}:{clock % 60:02d} | {span} | **{title(path)}**: core, and {TALK} min of your talk | {core} |"
+        )
+        clock += span
+    rows.append(
+        f"| {clock // 60}:{clock % 60:02d} | {WORKSHOP - clock} | Questions; 07, 08 and the *Going further* sections as homework | |"
+    )
+    head = "| Start | Min | What | Core exercises |\n|------:|----:|------|------|\n"
+    return head + "\n".join(rows) + "\n"
 
 
 def written(all_times: dict) -> dict:
@@ -105,102 +166,64 @@ def written(all_times: dict) -> dict:
     out = {}
     for path, t in all_times.items():
         nb = json.loads(path.read_text())
-        first = "".join(nb["cells"][0]["source"])
-        new = re.sub(r"^\*\*Time:\*\*.*$", time_line(t), first, count=1, flags=re.M)
-        lines = new.split("\n")
-        nb["cells"][0]["source"] = [line + "\n" for line in lines[:-1]] + [lines[-1]]
+        first = re.sub(r"^\*\*Time:\*\*.*$", time_line(t), "".join(nb["cells"][0]["source"]), count=1, flags=re.M)
+        nb["cells"][0]["source"] = first.splitlines(keepends=True)
         out[path] = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
     readme = README.read_text()
-    for path, t in all_times.items():  # the last column of the notebook's row
+    for path, t in all_times.items():  # the last column of the notebook's row in README's table
         readme = re.sub(
-            rf"^(\| \[[^]]*\]\(notebooks/{path.name}\) \|[^|]*\|)[^|]*\|$",
-            rf"\g<1> {t['total']} min ({t['seconds']:.0f} s to run) |",
+            rf"^(\| \[[^]]*\]\(notebooks/{re.escape(path.name)}\) \|[^|]*\|)[^|]*\|$",
+            rf"\g<1> {t['core_minutes']} min core, {t['total']} in all ({t['seconds']:.0f} s to run) |",
             readme,
             flags=re.M,
         )
     out[README] = readme
-    out[INSTRUCTOR] = instructor_plan(INSTRUCTOR.read_text(), all_times)
+    text = INSTRUCTOR.read_text()
+    out[INSTRUCTOR] = re.sub(
+        r"(<!-- plan -->\n).*?(<!-- /plan -->)", lambda m: m[1] + plan(all_times) + m[2], text, flags=re.S
+    )
     return out
 
 
-def instructor_plan(text: str, all_times: dict) -> str:
-    """INSTRUCTOR.md with its plan's start times and minutes set from the notebooks' core paths."""
-    clock = WELCOME_MINUTES
-    for path, t in all_times.items():
-        number = path.name[:2]
-        if number == "04":  # the break: everyone starts 04's run (Run All), then leaves while it trains
-            text = re.sub(
-                r"^\| \d:\d\d \| \d+ \| Everyone starts",
-                f"| {clock // 60}:{clock % 60:02d} | {BREAK_MINUTES} | Everyone starts",
-                text,
-                flags=re.M,
-            )
-            text = re.sub(r"^### \d:\d\d Start 04", f"### {clock // 60}:{clock % 60:02d} Start 04", text, flags=re.M)
-            clock += BREAK_MINUTES
-        at = f"{clock // 60}:{clock % 60:02d}"
-        text = re.sub(
-            rf"^\| \d:\d\d \| \d+ \| \*\*{number} · ([^*]*)\*\*( \(\d+ min with every exercise\))?",
-            rf"| {at} | {t['core']} | **{number} · \g<1>** ({t['total']} min with every exercise)",
-            text,
-            flags=re.M,
-        )
-        text = re.sub(
-            rf"^### \d:\d\d {number} · (.*) \(\d+ min\)$",
-            rf"### {at} {number} · \g<1> ({t['core']} min)",
-            text,
-            flags=re.M,
-        )
-        clock += t["core"]
-    rest = WORKSHOP_MINUTES - clock
-    at = f"{clock // 60}:{clock % 60:02d}"
-    text = re.sub(r"^\| \d:\d\d \| -?\d+ \| Questions", f"| {at} | {rest} | Questions", text, flags=re.M)
-    text = re.sub(r"^### \d:\d\d Questions.*$", f"### {at} Questions and where to go on ({rest} min)", text, flags=re.M)
-    return text
-
-
 def main(argv=None) -> int:
-    """Print words and minutes per notebook and in all; --write or --check the stated times."""
+    """Print each notebook's minutes and the core path; --write or --check the stated times."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument(
         "--write", action="store_true", help="write the times into the notebooks, README and INSTRUCTOR.md"
     )
-    mode.add_argument("--check", action="store_true", help="exit 1 when a stated time or the word budget is off")
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 when a stated time, the word budget or the core path is off"
+    )
     args = parser.parse_args(argv)
     all_times = {path: times(path) for path in notebooks()}
     for path, t in all_times.items():
+        c, a = t["core"], t["all"]
         print(
-            f"{path.name:<28}{t['words']:>7,} words  {t['reading']:>3} min to read  {t['exercises']} exercises, "
-            f"{t['exercise_minutes']:>2} min  {t['seconds']:>4.0f} s to run  = {t['total']:>3} min (core path {t['core']})"
+            f"{path.name:<28} core {t['core_minutes']:>3} min ({c['words']:>5,} words, {c['code']:>3} lines, "
+            f"exercises {','.join(c['exercises']) or '-'})  all {t['total']:>3} min ({a['words']:>5,} words, "
+            f"{a['code']:>3} lines)  {t['seconds']:>4.0f} s to run"
         )
-    words = sum(t["words"] for t in all_times.values())
-    core = WELCOME_MINUTES + BREAK_MINUTES + sum(t["core"] for t in all_times.values())
+    total_words = sum(t["all"]["words"] for t in all_times.values())
+    core_path = sum(t["core_minutes"] for p, t in all_times.items() if p.name[:2] in CORE_NOTEBOOKS)
     print(
-        f"{'all notebooks':<28}{words:>7,} words (budget {BUDGET:,}); "
-        f"{sum(t['total'] for t in all_times.values())} min with every exercise; "
-        f"the workshop's core path {core} of {WORKSHOP_MINUTES} min"
+        f"words: {total_words:,} (budget {BUDGET:,}); every notebook in full: {sum(t['total'] for t in all_times.values())} min"
     )
-    problems = []
-    if words > BUDGET:
-        problems.append(f"{words:,} words is over the budget of {BUDGET:,}")
-    if core > WORKSHOP_MINUTES:
-        problems.append(f"the core path takes {core} min, more than the workshop's {WORKSHOP_MINUTES}")
+    print(f"core path: {core_path} min (target {CORE_TARGET})")
+    problems = [f"{total_words:,} words is over the budget of {BUDGET:,}"] * (total_words > BUDGET)
+    problems += [f"the core path takes {core_path} min, more than {CORE_TARGET}"] * (core_path > CORE_TARGET)
     texts = written(all_times)
     for path, t in all_times.items():
         if time_line(t) not in texts[path]:
-            problems.append(f"{path.name}: its first cell needs a line starting with **Time:** (the tool fills it in)")
-    if args.write:
-        for path, text in texts.items():
+            problems.append(f"{path.name}: its first cell needs a line starting with **Time:** (this tool fills it in)")
+    for path, text in texts.items():
+        if args.write and path.read_text() != text:
             path.write_text(text)
-    else:
-        for path, text in texts.items():
-            if path.read_text() != text:
-                problems.append(
-                    f"{path.relative_to(ROOT)} states other times; run `python tools/prose_words.py --write`"
-                )
+        elif not args.write and path.read_text() != text:
+            problems.append(f"{path.relative_to(ROOT)} states other times; run `python tools/prose_words.py --write`")
     for problem in problems:
         print(problem, file=sys.stderr)
-    return 1 if problems and (args.check or words > BUDGET) else 0
+    return 1 if problems and args.check else 0
 
 
 if __name__ == "__main__":

@@ -6,17 +6,27 @@ diff shows only what changed in the lesson and its results. Needs MNIST (see REA
 
 Each run's wall time goes into docs/run_times.json, with the machine it was measured on; then
 `python tools/prose_words.py --write` states the new times in the notebooks, README and INSTRUCTOR.md.
+
+What a notebook reads is made first, as a learner would make it: 05 and 08 read the model notebook 04
+saves (checkpoints/04_reference.pt), and 08 the full CNN run (`python -m helpers.train --model cnn
+--save checkpoints/cnn.pt`, about 90 s on 2 CPU cores): whichever is missing is made before them.
 """
 
 import argparse
 import datetime
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+CHECKPOINTS = ROOT / "checkpoints"
+NEEDS = {  # notebook -> [(the file it reads, how it is made)]
+    "05_evaluating": [("04_reference.pt", "04_training")],
+    "08_your_handwriting": [("04_reference.pt", "04_training"), ("cnn.pt", "--model cnn")],
+}
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -59,8 +69,6 @@ def record_run_time(name: str, seconds: float):
 
 def main(argv=None):
     """Execute and clean the given notebooks (all numbered ones by default)."""
-    import papermill
-
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", help="notebook names like 04_training (default: all)")
     parser.add_argument("--clean-only", action="store_true", help="only strip noise, do not execute")
@@ -72,14 +80,42 @@ def main(argv=None):
         if not path.exists():
             sys.exit(f"no notebook {path.relative_to(ROOT)}")
         if not args.clean_only:
-            print(f"executing {path.name} ...", flush=True)
-            start = time.perf_counter()
-            papermill.execute_notebook(
-                str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False
-            )
-            record_run_time(path.stem, time.perf_counter() - start)
+            make_what_it_reads(path.stem)
+            execute(path)
         save(clean(json.loads(path.read_text())), path)
     print("done")
+
+
+def execute(path: Path):
+    """Run the notebook in place with papermill and record its run time."""
+    import papermill
+
+    print(f"executing {path.name} ...", flush=True)
+    start = time.perf_counter()
+    papermill.execute_notebook(str(path), str(path), cwd=str(NOTEBOOKS), kernel_name="python3", progress_bar=False)
+    record_run_time(path.stem, time.perf_counter() - start)
+    save(clean(json.loads(path.read_text())), path)
+
+
+def make_what_it_reads(name: str):
+    """Run notebook 04, or the CNN's command line, when a checkpoint the notebook `name` reads is missing."""
+    for file, maker in NEEDS.get(name, []):
+        if (CHECKPOINTS / file).exists():
+            continue
+        print(f"{name} reads checkpoints/{file}, which is missing: making it first ({maker})", flush=True)
+        if maker.startswith("--"):
+            command = [
+                sys.executable,
+                "-m",
+                "helpers.train",
+                *maker.split(),
+                "--save",
+                f"checkpoints/{file}",
+                "--no-progress",
+            ]
+            subprocess.run(command, cwd=ROOT, check=True)
+        else:
+            execute(NOTEBOOKS / f"{maker}.ipynb")
 
 
 if __name__ == "__main__":

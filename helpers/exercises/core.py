@@ -34,6 +34,7 @@ class Exercise:
     id: str  # "01.1": notebook 01, exercise 1
     title: str  # a few words, as in the notebook's heading "### ✏️ Try it 01.1: TITLE"
     hint: str  # a nudge that does not give the answer away
+    minutes: int  # what it takes a learner, estimated by trying it (tools/prose_words.py counts it)
     judge: object  # judge(answer, given) -> praise (str); raises NotYet(hint) when wrong
     notebook_name: str  # "01_dataset": the task, starter and solution are cells of 01_dataset.ipynb
 
@@ -75,7 +76,7 @@ EXERCISES = {}  # id -> Exercise, in the order they appear in the notebooks (nb0
 def exercises_in(notebook_name: str):
     """The decorator `@exercise(id, title=..., hint=...)` that registers a judge of notebook `notebook_name`."""
 
-    def exercise(id, *, title, hint):
+    def exercise(id, *, title, hint, minutes):
         """Register the decorated judge as exercise `id`, with its heading's title and its hint."""
 
         def register(judge):
@@ -83,7 +84,7 @@ def exercises_in(notebook_name: str):
                 raise ValueError(f"exercise {id} is defined twice")
             if id.split(".")[0] != notebook_name[:2]:  # show_solution would look in the wrong notebook
                 raise ValueError(f"exercise {id} is registered for {notebook_name}, another notebook")
-            EXERCISES[id] = Exercise(id, title, hint.strip(), judge, notebook_name)
+            EXERCISES[id] = Exercise(id, title, hint.strip(), minutes, judge, notebook_name)
             return judge
 
         return register
@@ -107,7 +108,8 @@ def verdict(exercise_id: str, answer, **given) -> Verdict:
             ex.id, "unanswered", "Not answered yet. Replace the `...` with your answer and run the cell again."
         )
     try:
-        praise = ex.judge(answer, given)
+        with torch.random.fork_rng(devices=[]):  # a check leaves the notebook's random numbers as they were
+            praise = ex.judge(answer, given)
     except Unanswered as e:
         return Verdict(ex.id, "unanswered", _sentence(str(e)))
     except NotYet as e:
@@ -192,7 +194,7 @@ def _read_solution(path: Path, exercise_id: str) -> tuple:
     raise LookupError(f"no folded solution {exercise_id} in it")
 
 
-# --- reading answers ------------------------------------------------------------------------------
+# --- reading answers (the notebooks' check modules use these) ------------------------------------------------------------------------------
 
 
 def _unanswered(answer) -> bool:
@@ -202,7 +204,7 @@ def _unanswered(answer) -> bool:
     return isinstance(answer, (tuple, list)) and any(a is None or a is Ellipsis for a in answer)
 
 
-def _number(answer, what="your answer") -> float:
+def number(answer, what="your answer") -> float:
     """`answer` as a Python float (a one-element tensor or a NumPy number is fine), or NotYet saying why not."""
     if isinstance(answer, bool):
         raise NotYet(f"{what} is {answer}, a yes/no value; give a number.")
@@ -223,22 +225,22 @@ def _number(answer, what="your answer") -> float:
     return float(answer)
 
 
-def _whole_number(answer, what="your answer") -> int:
+def whole_number(answer, what="your answer") -> int:
     """`answer` as an int; NotYet if it has a fractional part."""
-    x = _number(answer, what)
+    x = number(answer, what)
     if x != int(x):
         raise NotYet(f"{what} is {x:g}; this asks for a whole number (a count).")
     return int(x)
 
 
-def _given(given: dict, name: str, how: str):
+def needs(given: dict, name: str, how: str):
     """The object the learner passed as `name=`, or NotYet telling how to pass it."""
     if name not in given:
         raise NotYet(f"this check also needs `{name}`: call it as {how}")
     return given[name]
 
 
-def _call(function, *args, name="your function"):
+def call(function, *args, name="your function"):
     """Call the learner's function; its errors and a missing `return` become messages, never exceptions."""
     if not callable(function):
         raise NotYet(f"give the function itself (its name, without parentheses), not a {type(function).__name__}.")
@@ -253,9 +255,9 @@ def _call(function, *args, name="your function"):
     return result
 
 
-def _quiet_model(*sizes):
-    """mlp(*sizes) built without touching torch's global random numbers."""
+def quiet_mlp(hidden: int):
+    """helpers.model.mlp(hidden), built without touching torch's global random numbers."""
     from helpers.model import mlp
 
     with torch.random.fork_rng(devices=[]):
-        return mlp(*sizes)
+        return mlp(hidden)

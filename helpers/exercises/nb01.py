@@ -6,7 +6,7 @@ from typing import NamedTuple
 import torch
 
 from helpers.data import load_mnist
-from helpers.exercises.core import NotYet, _number, _whole_number, exercises_in
+from helpers.exercises.core import NotYet, exercises_in, number, whole_number
 
 exercise = exercises_in("01_dataset")
 
@@ -26,20 +26,22 @@ def _facts() -> _Facts:
     # The kernel already holds the images once: only these small results are cached, and the second copy
     # (~220 MB) is freed on return. fork_rng: reading data must never move the learner's random numbers.
     with torch.random.fork_rng(devices=[]):
-        train, test = load_mnist(download_missing=False)  # never a download in the middle of a check
-    per_image = torch.cat([chunk.double().sum(dim=1) for chunk in train.images.split(10_000)])  # [60000]
-    sums = torch.zeros(10, dtype=torch.float64).index_add_(0, train.labels, per_image)
-    ink = sums / torch.bincount(train.labels, minlength=10) / 784
-    return _Facts(train.labels, test.labels, ink, train.images[3].clone())  # clone: not a view into all images
+        train_set, test_set = load_mnist()  # the notebook has loaded it: the files are there, nothing is downloaded
+    (images, train_labels), test_labels = train_set.tensors, test_set.tensors[1]
+    per_image = torch.cat([chunk.double().sum(dim=1) for chunk in images.split(10_000)])  # [60000]
+    sums = torch.zeros(10, dtype=torch.float64).index_add_(0, train_labels, per_image)
+    ink = sums / torch.bincount(train_labels, minlength=10) / 784
+    return _Facts(train_labels, test_labels, ink, images[3].clone())  # clone: not a view into all images
 
 
 @exercise(
     "01.1",
+    minutes=2,  # read the table above, divide: tried, about two minutes
     title="The lazy network",
     hint="First find the most common digit in `train_counts`. The lazy rule is right on exactly the test images that show it.",
 )
 def _lazy(answer, given):
-    share = _number(answer)
+    share = number(answer)
     facts = _facts()
     train_counts = torch.bincount(facts.train_labels, minlength=10)
     most_common = int(train_counts.argmax())
@@ -66,11 +68,12 @@ def _lazy(answer, given):
 
 @exercise(
     "01.2",
+    minutes=4,  # a loop (or comprehension) over the ten digits with a mask: tried, about four minutes
     title="Which digit uses the most ink?",
-    hint="Loop over the digits 0-9, take the mean of `train.images[train.labels == d]`, and look for the largest.",
+    hint="Loop over the digits 0-9, take the mean of `images[labels == d]`, and look for the largest.",
 )
 def _most_ink(answer, given):
-    digit = _whole_number(answer, "your answer")
+    digit = whole_number(answer, "your answer")
     if not 0 <= digit <= 9:
         raise NotYet(f"{digit} is not a digit; give one of 0-9 (not the amount of ink).")
     ink = _facts().ink
@@ -84,13 +87,14 @@ def _most_ink(answer, given):
 
 @exercise(
     "01.3",
+    minutes=5,  # reshape, compare, any(dim=...), and which dim is which: tried, about five minutes
     title="How big is a digit?",
-    hint="Reshape image 3 to 28 × 28 and compare with 0. `.any(dim=1)` gives one True/False per row; `.any(dim=0)` one per column.",
+    hint="Reshape image 3 (`train_set[3][0]`) to 28 × 28 and compare with 0. `.any(dim=1)` gives one True/False per row; `.any(dim=0)` one per column.",
 )
 def _size(answer, given):
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise NotYet('give two numbers, as in `check("01.3", (height, width))`.')
-    height, width = _whole_number(answer[0], "height"), _whole_number(answer[1], "width")
+    height, width = whole_number(answer[0], "height"), whole_number(answer[1], "width")
     inked = _facts().image_3.reshape(28, 28) > 0
     true_height, true_width = int(inked.any(dim=1).sum()), int(inked.any(dim=0).sum())
     if (height, width) == (true_height, true_width):
@@ -105,4 +109,4 @@ def _size(answer, given):
         raise NotYet("the height is right; the width counts the columns that have ink.")
     if width == true_width:
         raise NotYet("the width is right; the height counts the rows that have ink.")
-    raise NotYet("reshape `train.images[3]` to 28 × 28 first, then count rows and columns that hold any ink (> 0).")
+    raise NotYet("reshape `train_set[3][0]` to 28 × 28 first, then count rows and columns that hold any ink (> 0).")

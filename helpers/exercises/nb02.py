@@ -1,40 +1,22 @@
-"""Notebook 02, hyperparameters: the checks of exercises 02.1, 02.2, 02.3; their text is in notebooks/02_hyperparameters.ipynb."""
+"""Notebook 02, hyperparameters: the checks of exercises 02.2, 02.1, 02.3; their text is in notebooks/02_hyperparameters.ipynb."""
 
 import torch
 
 from helpers.config import Config
-from helpers.exercises.core import NotYet, _given, _number, exercises_in
+from helpers.exercises.core import NotYet, exercises_in, needs, number
 
 exercise = exercises_in("02_hyperparameters")
 
 
 @exercise(
     "02.1",
-    title="Your own Config",
-    hint="Start from `Config()`, DL4J's settings, and change just two fields with `.replace(name=value, ...)`.",
-)
-def _fast(answer, given):
-    if not isinstance(answer, Config):
-        raise NotYet(f"give a Config (e.g. `Config().replace(...)`), not a {type(answer).__name__}.")
-    if answer == Config().replace(lr=0.1, momentum=0.0):
-        return "everything else is still DL4J's: batch 128, 15 epochs, L2 1e-4, seed 123."
-    if answer.lr != 0.1:
-        raise NotYet(f"its learning rate is {answer.lr}; it should be 0.1.")
-    if answer.momentum != 0:
-        raise NotYet(f'its momentum is {answer.momentum}; "no momentum" means 0 (DL4J\'s default is 0.9).')
-    changed = [k for k, v in answer.to_dict().items() if v != getattr(Config(), k) and k not in ("lr", "momentum")]
-    raise NotYet(
-        f"only lr and momentum should differ from DL4J's, but so do: {', '.join(changed)}. Start from `Config()`."
-    )
-
-
-@exercise(
-    "02.2",
+    minutes=3,  # copy the loop, change the rates, read 4 lines: tried, about three minutes
     title="Which learning rate diverges?",
-    hint="Run the loop and print w after 20 steps for each learning rate. Overshooting 5 is not yet diverging: is the distance growing?",
+    hint="Run the loop above with the four rates and print w after 20 steps. Jumping across 5 is not yet "
+    "diverging: is the distance to 5 growing?",
 )
 def _diverged(answer, given):
-    lr = _number(answer)
+    lr = number(answer)
     candidates = (0.1, 0.5, 0.9, 1.1)
     if not any(abs(lr - c) < 1e-9 for c in candidates):
         raise NotYet(f"give one of the four learning rates tried: {', '.join(map(str, candidates))}.")
@@ -62,31 +44,71 @@ def _diverged(answer, given):
 
 
 @exercise(
-    "02.3",
-    title="How strong is a strong pull?",
-    hint="Two numbers first: the quick run's steps (batches per epoch × epochs) and DL4J's share removed per step, l2 / batch size.",
+    "02.2",
+    minutes=3,  # recall the tenfold, one .replace(...): tried, about three minutes
+    title="Your own Config",
+    hint="Start from `Config()` and change two fields with `.replace(...)`. With momentum 0.9 a steady step is "
+    "1 / (1 - 0.9) times the plain one: how large must the plain learning rate be?",
 )
-def _l2_factor(answer, given):
-    config = _given(given, "config", 'check("02.3", l2_factor, config=quick)')
-    if not isinstance(config, Config):
-        raise NotYet("pass the quick run's Config: `config=quick`.")
-    factor = _number(answer)
-    steps = -(-config.train_images // config.batch_size) * config.epochs
-    strong = 1.0  # the experiment's strongest l2
-    pull = strong / config.batch_size
-    truth = (1 - pull) ** steps
-    if abs(factor - truth) <= 1e-3 * truth:
-        return f"{steps} steps removing {pull:.2%} each: the weights would shrink to {truth:.1%} of their size, if the gradient did not push back."
-    if abs(factor - (1 - config.lr * strong / (1 - config.momentum)) ** steps) < 1e-6:
+def _no_momentum(answer, given):
+    if not isinstance(answer, Config):
+        raise NotYet(f"give a Config (e.g. `Config().replace(...)`), not a {type(answer).__name__}.")
+    dl4j = Config()
+    same_stride = dl4j.lr / (1 - dl4j.momentum)  # a steady step with momentum is lr / (1 - momentum) gradients long
+    if answer.momentum != 0:
+        raise NotYet(f"its momentum is {answer.momentum:g}; without momentum means 0 (DL4J's is {dl4j.momentum:g}).")
+    if abs(answer.lr - dl4j.lr) < 1e-12:
         raise NotYet(
-            "that is PyTorch's weight_decay rule, lr × l2 / (1 − momentum) per step; DL4J's removes l2 / batch size, with no learning rate or momentum in it."
+            f"with DL4J's lr {dl4j.lr:g} and no momentum, a steady step is ten times shorter than DL4J's; "
+            "the learning rate has to make up for the momentum."
         )
-    if abs(factor - (1 - config.l2 / config.batch_size) ** steps) < 1e-6:
-        raise NotYet(f"that uses the config's l2 ({config.l2:g}); the experiment's strong pull is l2 = 1.")
-    if abs(factor - (1 - pull) ** (15 * 469)) < 1e-6 or factor < 1e-6:
-        raise NotYet(f"that is over DL4J's full run; the quick run has only {steps} steps.")
-    if abs(factor - (1 - pull)) < 1e-9:
-        raise NotYet(f"that is the factor for one step; the quick run has {steps}.")
-    raise NotYet(
-        "compute the quick run's steps and the per-step share, then raise (1 − share) to the power of the steps."
+    if abs(answer.lr - same_stride) > 1e-9:
+        raise NotYet(
+            f"lr {answer.lr:g} does not match: momentum {dl4j.momentum:g} makes a steady step "
+            f"1 / (1 - {dl4j.momentum:g}) times lr long."
+        )
+    changed = [k for k, v in answer.to_dict().items() if v != getattr(dl4j, k) and k not in ("lr", "momentum")]
+    if changed:
+        raise NotYet(
+            f"only lr and momentum should differ from DL4J's, but so do: {', '.join(changed)}. Start from `Config()`."
+        )
+    return (
+        f"without momentum, a learning rate of {answer.lr:g} steps as far on a steady slope as DL4J's {dl4j.lr:g} "
+        f"with momentum {dl4j.momentum:g}; everything else is DL4J's."
     )
+
+
+@exercise(
+    "02.3",
+    minutes=5,  # equate two per-step shares, solve for weight_decay: tried, about five minutes
+    title="DL4J's l2 in PyTorch",
+    hint="Per step, DL4J's rule removes l2 / batch_size of each weight; PyTorch's about lr × weight_decay / (1 − momentum). "
+    "Set the two equal and solve for weight_decay.",
+)
+def _weight_decay(answer, given):
+    config = needs(given, "config", 'check("02.3", weight_decay, config=config)')
+    if not isinstance(config, Config):
+        raise NotYet("pass DL4J's settings: `config=config` (a Config).")
+    decay = number(answer)
+    dl4j_share = config.l2 / config.batch_size  # per step, outside lr and momentum
+    truth = dl4j_share * (1 - config.momentum) / config.lr  # lr * decay / (1 - momentum) == dl4j_share
+    if abs(decay - truth) <= 1e-2 * truth:  # two significant digits are enough
+        ratio = config.l2 / truth
+        return (
+            f"at lr {config.lr:g}, momentum {config.momentum:g} and batch {config.batch_size}, a weight_decay of "
+            f"{truth:.3g} pulls like DL4J's l2 {config.l2:g}: {ratio:.1f} times smaller than the same number."
+        )
+    if abs(decay - config.l2) < 1e-12:
+        raise NotYet(
+            "that is the same number: PyTorch's weight_decay goes through the learning rate and momentum, DL4J's l2 "
+            "through the batch size, so the same number pulls differently."
+        )
+    if abs(decay - dl4j_share / config.lr) <= 1e-3 * truth:
+        raise NotYet("close: momentum carries PyTorch's pull too, making it 1 / (1 − momentum) times larger.")
+    if abs(decay - dl4j_share * (1 - config.momentum)) <= 1e-3 * truth:
+        raise NotYet("close: PyTorch's pull is multiplied by the learning rate as well; divide by lr.")
+    if abs(decay - dl4j_share) <= 1e-3 * truth:
+        raise NotYet(
+            "that is DL4J's share per step; PyTorch's weight_decay is multiplied by lr / (1 − momentum) before it acts."
+        )
+    raise NotYet("write both per-step shares, set them equal, and solve for weight_decay.")

@@ -2,20 +2,21 @@
 
 import torch
 
-from helpers.exercises.core import NotYet, _call, _quiet_model, _whole_number, exercises_in
+from helpers.exercises.core import NotYet, call, exercises_in, quiet_mlp, whole_number
 
 exercise = exercises_in("03_building_layers")
 
 
 @exercise(
     "03.1",
+    minutes=4,  # read the task, write two lines (exp, then divide by the row sums), usually one retry for keepdim
     title="Softmax for a whole batch",
     hint="Exponentiate, then divide each row by the sum of that row: `.sum(dim=1, keepdim=True)`.",
 )
 def _softmax(answer, given):
     g = torch.Generator().manual_seed(3)
     scores = torch.randn(4, 10, generator=g) * 3
-    out = _call(answer, scores.clone(), name="my_softmax")
+    out = call(answer, scores.clone(), name="my_softmax")
     if not isinstance(out, torch.Tensor):
         raise NotYet(f"my_softmax returned a {type(out).__name__}; return a tensor.")
     if out.shape != scores.shape:
@@ -36,7 +37,7 @@ def _softmax(answer, given):
         if (out < 0).any():
             raise NotYet("some of your 'probabilities' are negative: exponentiate the scores first.")
         raise NotYet("each row should be exp(score) divided by the sum of exp over that row.")
-    big = _call(answer, scores.clone() + 1000, name="my_softmax")
+    big = call(answer, scores.clone() + 1000, name="my_softmax")
     if isinstance(big, torch.Tensor) and torch.allclose(big.detach().to(torch.float32), expected, atol=1e-5):
         return "and it even survives huge scores (it subtracts the maximum first), like torch.softmax."
     return (
@@ -47,6 +48,7 @@ def _softmax(answer, given):
 
 @exercise(
     "03.2",
+    minutes=4,  # five parts in an nn.Sequential, each Linear's size matched to the one before
     title="A deeper network",
     hint="`nn.Sequential(nn.Linear(784, 256), nn.ReLU(), ...)`: five parts in all, and each Linear's input size is the previous one's output size.",
 )
@@ -74,7 +76,7 @@ def _deeper(answer, given):
             f"its parts are {', '.join(kinds)}; put one ReLU after each hidden Linear, or the two layers "
             "collapse into one weighted sum."
         )
-    scores = _call(answer, torch.zeros(2, 784), name="deeper")
+    scores = call(answer, torch.zeros(2, 784), name="deeper")
     if not isinstance(scores, torch.Tensor) or scores.shape != (2, 10):
         raise NotYet("for a batch of 2 images it should give scores of shape [2, 10].")
     n = count_parameters(answer)
@@ -83,16 +85,17 @@ def _deeper(answer, given):
 
 @exercise(
     "03.3",
+    minutes=3,  # two layers' weights and biases, by hand, then the one-line count
     title="Count the parameters",
     hint="Each Linear(n_in, n_out) has n_in × n_out weights and n_out biases. Add both layers.",
 )
 def _params(answer, given):
     from helpers.model import count_parameters
 
-    n = _whole_number(answer)
-    truth = count_parameters(_quiet_model(784, 500, 10))
+    n = whole_number(answer)
+    truth = count_parameters(quiet_mlp(500))
     if n == truth:
-        return f"{truth:,} = 784×500 + 500 (hidden) + 500×10 + 10 (output). `count_parameters` agrees."
+        return f"{truth:,} = 784×500 + 500 (hidden) + 500×10 + 10 (output), as PyTorch counts them."
     if n == 784 * 500 + 500 * 10:
         raise NotYet("you counted the weights; each layer also has one bias per output unit.")
     if n == 795_010:

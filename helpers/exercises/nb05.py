@@ -2,14 +2,14 @@
 
 import torch
 
-from helpers.exercises.core import NotYet, _given, _number, exercises_in
+from helpers.exercises.core import NotYet, exercises_in, needs, number
 
 exercise = exercises_in("05_evaluating")
 
 
 def _confusion(given, how) -> torch.Tensor:
     """The learner's confusion matrix, passed as `confusion=`, as a [10, 10] int64 tensor on the CPU."""
-    confusion = torch.as_tensor(_given(given, "confusion", how))
+    confusion = torch.as_tensor(needs(given, "confusion", how))
     if confusion.shape != (10, 10):
         raise NotYet(f"`confusion` should be the 10x10 confusion matrix; this one has shape {list(confusion.shape)}.")
     return confusion.long().cpu()
@@ -17,6 +17,7 @@ def _confusion(given, how) -> torch.Tensor:
 
 @exercise(
     "05.1",
+    minutes=4,  # read the task, index one column and one row of the matrix, run the check
     title="Precision and recall of 3",
     hint="Both share the diagonal entry `confusion[3, 3]`. Precision divides it by column 3's sum, recall by row 3's sum.",
 )
@@ -24,7 +25,7 @@ def _precision_recall(answer, given):
     confusion = _confusion(given, 'check("05.1", (precision_3, recall_3), confusion=report.confusion)')
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise NotYet('give two numbers, as in `check("05.1", (precision_3, recall_3), ...)`.')
-    p, r = _number(answer[0], "precision_3"), _number(answer[1], "recall_3")
+    p, r = number(answer[0], "precision_3"), number(answer[1], "recall_3")
     tp, called, actual = confusion[3, 3].item(), confusion[:, 3].sum().item(), confusion[3].sum().item()
     if not called or not actual:
         raise NotYet("this model never predicted a 3 (or there are no 3s): precision or recall is 0/0, undefined.")
@@ -51,12 +52,13 @@ def _precision_recall(answer, given):
 
 @exercise(
     "05.2",
+    minutes=5,  # find class_recall and the row sums, weight, average, then think about which number it is
     title="Weighted recall",
     hint="`report.class_recall` holds the ten recalls; multiply each by its digit's image count, sum, and divide by all 10,000 images.",
 )
 def _weighted_recall(answer, given):
     confusion = _confusion(given, 'check("05.2", weighted_recall, confusion=report.confusion)')
-    value = _number(answer)
+    value = number(answer)
     support = confusion.sum(dim=1).double()
     recall = confusion.diag().double() / support
     truth = ((recall * support).sum() / support.sum()).item()
@@ -76,13 +78,14 @@ def _weighted_recall(answer, given):
 
 @exercise(
     "05.3",
+    minutes=5,  # walk `thresholds` and `precisions` together to the first precise-enough one
     title="Choose a threshold",
     hint="Go through `thresholds` and `precisions` together (`zip`) and stop at the first precision of at least 0.99.",
 )
 def _threshold(answer, given):
     how = 'check("05.3", strict_threshold, score=score, sick=sick)'
-    score, sick = torch.as_tensor(_given(given, "score", how)), torch.as_tensor(_given(given, "sick", how)).bool()
-    t = _number(answer)
+    score, sick = torch.as_tensor(needs(given, "score", how)), torch.as_tensor(needs(given, "sick", how)).bool()
+    t = number(answer)
     if not 0 < t < 1:
         raise NotYet("a threshold on a probability lies between 0 and 1; give one of the values in `thresholds`.")
 

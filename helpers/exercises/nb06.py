@@ -2,11 +2,11 @@
 
 import math
 
-from helpers.exercises.core import NotYet, _given, _number, exercises_in
+from helpers.exercises.core import NotYet, exercises_in, needs, number
 
 exercise = exercises_in("06_playground")
 
-# The checks read a run only through pg.runs and each run's config, status and accuracy: the
+# The checks read a run only through pg.runs and each run's config, status, accuracy and steps: the
 # playground's public face, so that they keep working whatever it does inside.
 
 
@@ -16,7 +16,7 @@ def _runs_with_lr(runs, lr):
 
 
 def _learned(run) -> bool:
-    """A run that ran to its end and reads at least half the test digits right."""
+    """A run that ran to its end and reads at least half the validation images right."""
     return run.status == "done" and run.accuracy >= 0.5
 
 
@@ -27,14 +27,15 @@ def _same_but_lr(a, b) -> bool:
 
 @exercise(
     "06.1",
+    minutes=4,  # four one-epoch runs of a few seconds each (0.3, 1, 3, then 2), then the answer
     title="Find the edge",
     hint="Try 0.3, 1 and 3 with the same other settings; then halve the gap between the last one that learned and the first that failed.",
 )
 def _edge(answer, given):
-    runs = list(_given(given, "runs", 'check("06.1", edge, runs=pg.runs)'))
+    runs = list(needs(given, "runs", 'check("06.1", edge, runs=pg.runs)'))
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise NotYet("give two learning rates, as `edge = (learns, fails)`.")
-    low, high = _number(answer[0], "the first learning rate"), _number(answer[1], "the second learning rate")
+    low, high = number(answer[0], "the first learning rate"), number(answer[1], "the second learning rate")
     if not low < high:
         raise NotYet("put the smaller learning rate first: `(one that learns, a larger one that fails)`.")
     for lr in (low, high):
@@ -53,7 +54,9 @@ def _edge(answer, given):
             f"the run with lr = {low:g} did not learn either ({a.status}, {a.accuracy:.1%}): try smaller values."
         )
     if _learned(b):
-        raise NotYet(f"lr = {high:g} still learns ({b.accuracy:.1%}): the edge is higher. Try larger values.")
+        raise NotYet(
+            f"the run with lr = {high:g} still learns ({b.accuracy:.1%}): the edge is higher. Try larger values."
+        )
     if high > 2 * low * (1 + 1e-9):
         raise NotYet(
             f"the edge is between {low:g} and {high:g}, {high / low:.3g} times apart: try a value in between to narrow it to 2x."
@@ -67,11 +70,12 @@ def _edge(answer, given):
 
 @exercise(
     "06.2",
+    minutes=4,  # two or three runs with bolder learning rates, then hand one in
     title="Beat the cautious default",
     hint="DL4J's learning rate is tuned for 15 epochs; for one short epoch, try learning rates 10 to 50 times larger.",
 )
 def _fast_run(answer, given):
-    needed = ("config", "status", "accuracy")
+    needed = ("config", "status", "accuracy", "steps")
     if not all(hasattr(answer, name) for name in needed):
         raise NotYet(f"give one run of the playground (e.g. `pg.runs[-1]`), not a {type(answer).__name__}.")
     c = answer.config
@@ -81,12 +85,15 @@ def _fast_run(answer, given):
         )
     if answer.status != "done":
         raise NotYet(f"that run did not finish ({answer.status}); hand in one that ran its epoch to the end.")
-    if answer.accuracy >= 0.92:
-        return f"{answer.accuracy:.2%} in one short epoch, with lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}."
-    if c.lr <= 0.01:
-        steps = -(-c.train_images // c.batch_size) * c.epochs  # what the finished run took
+    if math.isnan(answer.accuracy):
         raise NotYet(
-            f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {steps} steps. Try larger."
+            "that run has no validation accuracy: hand in a run of the playground, which scores each run on the validation set."
+        )
+    if answer.accuracy >= 0.92:
+        return f"{answer.accuracy:.2%} of the validation images in one short epoch, with lr {c.lr:g}, momentum {c.momentum:g}, L2 {c.l2:g}."
+    if c.lr <= 0.01:
+        raise NotYet(
+            f"{answer.accuracy:.1%}: with lr {c.lr:g} each step is small, and one short epoch is only {answer.steps} steps. Try larger."
         )
     raise NotYet(
         f"{answer.accuracy:.1%} with lr {c.lr:g}, momentum {c.momentum:g}: close? Try neighbouring learning rates, and keep momentum."

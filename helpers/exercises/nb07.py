@@ -2,28 +2,29 @@
 
 import torch
 
-from helpers.exercises.core import NotYet, _given, _number, _whole_number, exercises_in
+from helpers.exercises.core import NotYet, exercises_in, needs, number, whole_number
 
 exercise = exercises_in("07_next_steps")
 
 
 @exercise(
     "07.1",
+    minutes=3,  # read the layer, multiply, add the biases, run the check
     title="Weights of a convolution",
     hint="One filter = 8 channels × 5 × 5 weights. There are 16 filters, and each has a bias.",
 )
 def _conv_params(answer, given):
     from torch import nn
 
-    model = _given(given, "model", 'check("07.1", conv2_params, model=small_cnn)')
+    model = needs(given, "model", 'check("07.1", conv2_params, model=tiny_cnn)')
     if callable(model) and not isinstance(model, nn.Module):  # the function that builds the CNN
         with torch.random.fork_rng(devices=[]):
             model = model()
     convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)] if isinstance(model, nn.Module) else []
     if len(convs) < 2:
-        raise NotYet("pass the function that builds the CNN: `model=small_cnn`.")
+        raise NotYet("pass the function that builds the CNN: `model=tiny_cnn`.")
     conv = convs[1]
-    n = _whole_number(answer)
+    n = whole_number(answer)
     truth = sum(p.numel() for p in conv.parameters())
     k = conv.kernel_size[0] * conv.kernel_size[1]
     if n == truth:
@@ -39,24 +40,30 @@ def _conv_params(answer, given):
 
 @exercise(
     "07.2",
-    title="Train the deeper MLP",
-    hint="The loop of the comparison cell does it for two models; do the same for `deeper`: seed, optimizer with `sgd`, then `fit`.",
+    minutes=4,  # copy the comparison's fit call for `deeper`, run it (seconds), read the last validation accuracy
+    title="Train a deeper MLP",
+    hint="Copy the `fit(...)` call of the comparison cell, with `deeper` in place of `model`; "
+    "the validation accuracy after each epoch is in the history it returns.",
 )
 def _deeper_accuracy(answer, given):
+    from helpers.data import batch_loader
     from helpers.loop import accuracy
 
-    how = 'check("07.2", deeper_accuracy, model=deeper, test=test)'
-    model, test = _given(given, "model", how), _given(given, "test", how)
-    share = _number(answer)
-    truth = accuracy(model, test)
+    how = 'check("07.2", deeper_accuracy, model=deeper, val_set=val_set)'
+    model, val_set = needs(given, "model", how), needs(given, "val_set", how)
+    share = number(answer)
+    with torch.random.fork_rng(devices=[]):  # a DataLoader draws a seed from torch's random numbers: leave them be
+        truth = accuracy(model, batch_loader(val_set, 1000, shuffle=False))
     if truth < 0.2:
         raise NotYet(
-            f"`deeper` reads only {truth:.0%} of the test digits right: it has not been trained yet. Train it with `fit` first."
+            f"`deeper` reads only {truth:.0%} of the validation digits right: it has not been trained yet. Train it with `fit` first."
         )
     if abs(share - truth) < 1e-4:
-        return f"the deeper MLP reads {truth:.2%} of the test digits right. Compare with the table above."
+        return (
+            f"the deeper MLP reads {truth:.2%} of the validation digits right: compare it with the two networks above."
+        )
     if abs(share / 100 - truth) < 1e-4:
         raise NotYet("that is a percentage; give a share between 0 and 1.")
     raise NotYet(
-        "that is not what `deeper` scores now; give its last test accuracy (`history.test_accuracy[-1]` of its run)."
+        "that is not what `deeper` scores now; give its last validation accuracy (the last entry of `val_accuracy` in its history)."
     )

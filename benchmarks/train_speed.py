@@ -14,7 +14,9 @@ The three are interleaved round by round and summarised by medians: shared machi
 episodes (10-60 s of 10-25x slower steps) that would spoil any single measurement.
 Then it measures the peak memory (RSS) of `python -m helpers.train` against `import torch` alone.
 
-The last line is: epoch_s=<a> limit_s=<b> vs_limit=<a/b> dataloader_s=<c> speedup=<c/a>
+Each round also times one epoch of notebook 04's `train_epoch` called directly, without `fit`, to show what
+`fit` costs around it (its bookkeeping and callbacks).
+The last line is: epoch_s=<a> limit_s=<b> vs_limit=<a/b> dataloader_s=<c> speedup=<c/a> fit_overhead=<a/plain - 1>
 """
 
 import argparse
@@ -30,7 +32,7 @@ import torch.nn.functional as F
 from helpers.cli import describe_machine
 from helpers.config import Config
 from helpers.data import batch_loader, load_mnist, mnist_root
-from helpers.loop import default_device, fit
+from helpers.loop import default_device, fit, train_epoch
 from helpers.model import build, make_optimizer
 
 GEMM_SIZE = 2048  # the square matmul whose speed stands for "what this machine can do"
@@ -50,8 +52,8 @@ def counted_flops_per_sample(config: Config, device) -> float:
 
     model = build(config, device=device)
     optimizer = make_optimizer(model, config)
-    images = torch.rand(config.batch_size, config.num_inputs, device=device)
-    labels = torch.randint(0, config.output_num, (config.batch_size,), device=device)
+    images = torch.rand(config.batch_size, 784, device=device)
+    labels = torch.randint(0, 10, (config.batch_size,), device=device)
     with FlopCounterMode(display=False) as counter:
         loss = F.cross_entropy(model(images), labels)
         optimizer.zero_grad()
@@ -79,6 +81,15 @@ def gemm_gflops(device, repeats=3) -> float:
         if i > 0:  # the first one warms caches and thread pools
             seconds.append(time.perf_counter() - start)
     return 2 * GEMM_SIZE**3 / statistics.median(seconds) / 1e9
+
+
+def plain_epoch(model, optimizer, loader, config, device) -> float:
+    """Seconds for one epoch of `train_epoch` alone, as notebook 04 calls it by hand."""
+    sync(device)
+    start = time.perf_counter()
+    train_epoch(model, loader, optimizer, l2=config.l2)
+    sync(device)
+    return time.perf_counter() - start
 
 
 def our_epoch(model, optimizer, loader, config, device) -> float:
@@ -153,7 +164,7 @@ def main(argv=None):
     )
     print(f"Load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1, 5, 15 min)")
 
-    per_sample = matmul_flops_per_sample(config.num_inputs, config.hidden, config.output_num)
+    per_sample = matmul_flops_per_sample(784, config.hidden, 10)
     counted = counted_flops_per_sample(config, device)
     epoch_flops = per_sample * config.train_images
     print(
@@ -183,12 +194,13 @@ def main(argv=None):
     our_epoch(model, optimizer, ours_loader, config, device)
     dataloader_epoch(dl_model, dl_optimizer, loader, 10, device)
 
-    ours, limits, gflops, loaders = [], [], [], []
+    ours, limits, gflops, loaders, plain = [], [], [], [], []
     print(f"{args.rounds} interleaved rounds:")
     for r in range(args.rounds):
         gflops.append(gemm_gflops(device))
         limits.append(epoch_flops / (gflops[-1] * 1e9))
         ours.append(our_epoch(model, optimizer, ours_loader, config, device))
+        plain.append(plain_epoch(model, optimizer, ours_loader, config, device))
         loaders.append(dataloader_epoch(dl_model, dl_optimizer, loader, args.dataloader_batches, device))
         print(
             f"  round {r + 1}: GEMM {gflops[-1]:6.1f} GFLOP/s -> limit {limits[-1]:.3f} s | "
@@ -216,6 +228,7 @@ def main(argv=None):
 
     print(
         f"epoch_s={epoch_s:.3f} limit_s={limit_s:.3f} vs_limit={epoch_s / limit_s:.2f} "
+        f"fit_overhead={epoch_s / statistics.median(plain) - 1:+.1%} "
         f"dataloader_s={dataloader_s:.2f} speedup={dataloader_s / epoch_s:.1f}"
     )
 

@@ -1,5 +1,4 @@
 """Reusable pieces of the MNIST-for-beginners tutorial: data, model, training loop, metrics, plots.
 
-Importing this package does nothing by itself: no seeds are set, no data is read, no threads are
-changed. Each notebook does those things visibly in its own cells.
+Importing it sets no seed, reads no data and changes no threads: each notebook does those in its own cells.
 """

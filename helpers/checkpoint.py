@@ -5,7 +5,6 @@ import os
 import pickle
 import platform
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
@@ -17,15 +16,7 @@ from helpers.model import build
 
 FORMAT = "mnist-for-beginners checkpoint"  # marks a file as ours; the first value written, so it sits near the start
 VERSION = 2  # bumped when the layout below changes (2: the "partial" field; History's per-epoch fields renamed)
-FIELDS = {  # what every checkpoint holds besides the marker and version, and of which kind
-    "config": dict,
-    "model": dict,
-    "optimizer": (dict, type(None)),
-    "metrics": dict,
-    "history": (dict, type(None)),
-    "versions": dict,
-    "partial": str,
-}
+FIELDS = ("config", "model", "optimizer", "metrics", "history", "versions", "partial")  # besides marker, version
 ROOT = Path(__file__).resolve().parent.parent  # the repository root: commands we suggest are run from there
 
 
@@ -36,10 +27,8 @@ class CheckpointError(UserError, ValueError):
 def save_checkpoint(
     path, model, config: Config, *, metrics=None, history=None, optimizer=None, partial_ok=False
 ) -> Path:
-    """Write model weights, config, metrics, history and versions to `path`; a failed or interrupted write keeps the old file.
-
-    A run that stopped early (`history.stopped`) is refused unless `partial_ok`, which marks the checkpoint partial.
-    """
+    """Write model weights, config, metrics, history and versions to `path`; a failed or interrupted write keeps the
+    old file. A run that stopped early (`history.stopped`) is refused unless `partial_ok`, which marks it partial."""
     import torchvision
 
     path = Path(path)
@@ -49,6 +38,7 @@ def save_checkpoint(
             f"Not saved to {path}: the run stopped early ({stopped}), so this is not the model its settings describe. "
             "Train it to the end, or save it anyway, marked partial, with save_checkpoint(..., partial_ok=True)."
         )
+    versions = {"torch": str(torch.__version__), "torchvision": str(torchvision.__version__)}
     payload = {
         "format": FORMAT,
         "version": VERSION,
@@ -57,11 +47,7 @@ def save_checkpoint(
         "optimizer": optimizer.state_dict() if optimizer is not None else None,
         "metrics": dict(metrics or {}),
         "history": history.to_dict() if history is not None else None,
-        "versions": {
-            "torch": str(torch.__version__),
-            "torchvision": str(torchvision.__version__),
-            "python": platform.python_version(),
-        },
+        "versions": {**versions, "python": platform.python_version()},
         "partial": stopped,
     }
     payload["sha256"] = _digest(payload)  # lets a load notice a flipped byte anywhere in what it reads
@@ -75,18 +61,15 @@ def _write(payload, path: Path):
     tmp = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:64]}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
+        tmp = path.with_name(f".{path.name[:64]}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
             torch.save(payload, f)
             f.flush()
             os.fsync(f.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it owner-only; give it a normal file's permissions
         os.replace(tmp, path)
     except BaseException as e:
         if tmp:
-            Path(tmp).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
         cause = e  # torch.save reports an OSError or a Ctrl-C inside its writes as RuntimeError "unexpected pos"
         while cause.__context__ is not None and not isinstance(cause, (OSError, KeyboardInterrupt)):
             cause = cause.__context__
@@ -123,12 +106,15 @@ def _save_again(path) -> str:
 
 
 def load_checkpoint(path, *, device="cpu") -> dict:
-    """Read a checkpoint safely (no code runs); its dict, with "model" a ready nn.Module on `device` and "config" a Config.
-
-    The keys: model, config, metrics, history, optimizer, versions, and partial (why its run stopped early, or "").
-    """
+    """Read a checkpoint safely (no code runs): a dict of FIELDS, "model" a ready nn.Module on `device`, "config" a
+    Config, "partial" why its run stopped early (or "")."""
     path = Path(path)
-    _check_device(path, device)
+    try:  # a device this machine does not have: torch.load would fail as if the file were damaged
+        torch.empty(0, device=device)
+    except (RuntimeError, AssertionError) as e:  # AssertionError: "Torch not compiled with CUDA enabled"
+        cuda = str(device).startswith("cuda") and not torch.cuda.is_available()
+        why = "CUDA is not available on this machine" if cuda else str(e).splitlines()[0]
+        raise CheckpointError(f"Cannot load {path} onto device {device!r}: {why}. Load it with device='cpu'.") from e
     payload = _read(path, device)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         hint = ""
@@ -144,10 +130,9 @@ def load_checkpoint(path, *, device="cpu") -> dict:
         raise CheckpointError(
             f"{path} is damaged: its contents do not match the SHA-256 saved with them. {_save_again(path)}"
         )
-    for key, kind in FIELDS.items():
-        if not isinstance(payload.get(key), kind):
-            what = "has no" if key not in payload else f"has a {type(payload[key]).__name__} as its"
-            raise CheckpointError(f"{path} {what} '{key}' field, which every checkpoint has. {_save_again(path)}")
+    for key in FIELDS:
+        if key not in payload:
+            raise CheckpointError(f"{path} has no '{key}' field, which every checkpoint has. {_save_again(path)}")
     try:
         config = Config(**payload["config"])
     except (TypeError, ValueError) as e:
@@ -169,16 +154,6 @@ def describe(checkpoint: dict, path) -> str:
     accuracy = f" (test accuracy {metrics['accuracy']:.2%})" if "accuracy" in metrics else ""
     partial = f", from a run stopped early: {checkpoint['partial']}" if checkpoint["partial"] else ""
     return f"the {config.model.upper()} from {Path(path).as_posix()}{accuracy}{partial}"
-
-
-def _check_device(path, device):
-    """Refuse, in words, a device this machine does not have (torch.load would fail as if the file were damaged)."""
-    try:
-        torch.empty(0, device=device)
-    except (RuntimeError, AssertionError) as e:  # AssertionError: "Torch not compiled with CUDA enabled"
-        cuda = str(device).startswith("cuda") and not torch.cuda.is_available()
-        why = "CUDA is not available on this machine" if cuda else str(e).splitlines()[0]
-        raise CheckpointError(f"Cannot load {path} onto device {device!r}: {why}. Load it with device='cpu'.") from e
 
 
 def _digest(payload) -> str:
@@ -250,19 +225,18 @@ def _read(path: Path, device):
 
 
 def _pickle_asks_for(path: Path):
-    """The first object a plain pickle file imports (e.g. 'builtins.open'), read without running anything; None if none or garbled."""
+    """The first object a plain pickle imports (e.g. 'builtins.open'), read without running anything; None if none."""
     import pickletools
 
     strings = []  # pickle protocol 4 names an object with two strings, then STACK_GLOBAL
     try:
-        with open(path, "rb") as f:
-            for opcode, arg, _ in pickletools.genops(f):  # only decodes the instructions, never executes them
-                if opcode.name in ("GLOBAL", "INST"):
-                    return arg.replace(" ", ".")
-                if opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
-                    return f"{strings[-2]}.{strings[-1]}"
-                if isinstance(arg, str):
-                    strings.append(arg)
+        for opcode, arg, _ in pickletools.genops(path.read_bytes()):  # decodes the instructions, never runs them
+            if opcode.name in ("GLOBAL", "INST"):
+                return arg.replace(" ", ".")
+            if opcode.name == "STACK_GLOBAL" and len(strings) >= 2:
+                return f"{strings[-2]}.{strings[-1]}"
+            if isinstance(arg, str):
+                strings.append(arg)
     except Exception:  # noqa: BLE001 - a garbled pickle makes genops raise many kinds; garbled is the answer
         return None
     return None

@@ -8,33 +8,15 @@ from pathlib import Path
 
 from helpers.config import RANGES, allowed
 
-# "-1e-4", "-.5", "-inf": a negative number, which argparse before Python 3.13 mistakes for a flag
-NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-inf$", re.IGNORECASE)
-
 
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are one line (no usage dump, no traceback) and exit with status 2."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.takes_value = set()  # the flags that take a value, e.g. --l2
-
-    def add_argument(self, *args, **kwargs):
-        """argparse's add_argument; remembers the flags that take a value (not store_true's)."""
-        action = super().add_argument(*args, **kwargs)
-        if action.nargs != 0:
-            self.takes_value.update(action.option_strings)
-        return action
-
-    def parse_known_args(self, args=None, namespace=None):
-        """Read `--l2 -1e-4` as `--l2=-1e-4`, so that the error names the bad value, not a missing one."""
-        joined = []
-        for token in sys.argv[1:] if args is None else args:
-            if joined and joined[-1] in self.takes_value and NEGATIVE_NUMBER.match(token):
-                joined[-1] = f"{joined[-1]}={token}"
-            else:
-                joined.append(token)
-        return super().parse_known_args(joined, namespace)
+        # "-1e-4", "-.5", "-inf" are values, not flags (argparse knows only "-1" and "-0.5"): `--l2 -1e-4` gets an
+        # error that names the bad value, not a missing one
+        self._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$|^-inf$", re.IGNORECASE)
 
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
@@ -67,10 +49,8 @@ def describe_machine() -> str:
     """One line: what a result was measured on."""
     import torch
 
-    if torch.cuda.is_available():
-        device = f"GPU {torch.cuda.get_device_name()}"
-    else:
-        device = f"CPU {_cpu_name()}, {torch.get_num_threads()} threads"
+    cpu = f"CPU {_cpu_name()}, {torch.get_num_threads()} threads"
+    device = f"GPU {torch.cuda.get_device_name()}" if torch.cuda.is_available() else cpu
     return f"{device}; torch {torch.__version__}, Python {platform.python_version()}, {platform.system()}"
 
 

@@ -20,10 +20,7 @@ class ConfigError(UserError, ValueError):
 class Config:
     """Every setting of one training run; `Config()` is DL4J's MLPMnistSingleLayerExample exactly."""
 
-    # data: what goes into the network
-    num_rows: int = 28  # image height in pixels (DL4J numRows)
-    num_columns: int = 28  # image width in pixels (DL4J numColumns)
-    output_num: int = 10  # classes, the digits 0-9 (DL4J outputNum)
+    # data: 28 x 28 = 784 pixels in (DL4J numRows, numColumns), 10 digits out (outputNum), fixed by MNIST and the network
     normalize: bool = False  # standardise pixels with the training set's mean/std; DL4J only scales to [0, 1]
     train_fraction: float = 1.0  # share of the training images used; 1.0 as in DL4J, less for quick runs
     # model: "mlp" is DL4J's 784 -> hidden relu units -> 10 scores; "cnn" the small CNN of `--model cnn`
@@ -36,9 +33,7 @@ class Config:
     momentum: float = 0.9  # share of the previous update carried into the next (DL4J Nesterovs momentum)
     l2: float = 1e-4  # pull of the weights (not biases) towards zero (DL4J l2; l2Bias is 0)
     l2_rule: str = "dl4j"  # "dl4j": each step shrinks weights by l2 / batch size (DL4J before 1.0.0-beta4); "pytorch": weight_decay
-    schedule: str = (
-        "constant"  # the learning rate over the run: "constant" as DL4J, or "one-cycle" (up, then down to ~0)
-    )
+    schedule: str = "constant"  # the learning rate over the run: "constant" (DL4J) or "one-cycle" (up, then to ~0)
     seed: int = 123  # start weights, which images a share keeps, batch order (DL4J rngSeed)
 
     def __post_init__(self):
@@ -49,11 +44,6 @@ class Config:
                 f"batch_size = {self.batch_size} is more than the {self.train_images:,} training images in use "
                 f"(train_fraction {self.train_fraction:g}); allowed: 1 to {self.train_images:,}. Lower batch_size."
             )
-
-    @property
-    def num_inputs(self) -> int:
-        """Pixels per image, the network's input size: 28 x 28 = 784."""
-        return self.num_rows * self.num_columns
 
     @property
     def train_images(self) -> int:
@@ -75,9 +65,6 @@ class Config:
 # The allowed values, written once (argparse's choices and types come from here): a tuple of choices, or
 # (type, lowest, highest) with "<" marking an end that is not allowed itself.
 RANGES = {
-    "num_rows": (int, 28, 28),
-    "num_columns": (int, 28, 28),
-    "output_num": (int, 10, 10),
     "normalize": (False, True),
     "train_fraction": (float, "<", 0.0, 1.0),
     "model": ("mlp", "cnn"),
@@ -99,8 +86,6 @@ def allowed(name: str) -> str:
     if not isinstance(spec[0], type):
         return " or ".join(repr(choice) for choice in spec)
     kind, low, high = (x for x in spec if x != "<")
-    if low == high:
-        return f"exactly {low}"
     show = (lambda v: f"{v:,}") if kind is int else (lambda v: f"{v:g}")
     low_op = "<" if spec[1] == "<" else "<="
     high_op = "<" if spec[-1] == "<" else "<="
@@ -114,9 +99,7 @@ def _check(name, value):
             raise ConfigError(f"Config.{name} = {value!r} is not allowed: use {allowed(name)}.")
         return
     kind, low, high = (x for x in spec if x != "<")
-    number = (
-        isinstance(value, (int, float)) and not isinstance(value, bool) and (kind is float or isinstance(value, int))
-    )
+    number = isinstance(value, (int, kind)) and not isinstance(value, bool)  # an int is a float's value too
     too_low = number and (value < low or (value == low and spec[1] == "<"))
     too_high = number and (value > high or (value == high and spec[-1] == "<"))
     if not number or not isfinite(value) or too_low or too_high:

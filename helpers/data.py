@@ -30,10 +30,8 @@ class MnistError(UserError):
 
 
 def mnist_root(root=None) -> Path:
-    """The folder that holds MNIST/raw/: `root`, else $MNIST_ROOT, else data/ in the repository.
-
-    A folder that is itself MNIST/raw/ or MNIST/ (an easy slip) is taken as meant: its parent's parent, or parent.
-    """
+    """The folder that holds MNIST/raw/: `root`, else $MNIST_ROOT, else data/ in the repository; a folder that is
+    itself MNIST/raw/ or MNIST/ (an easy slip) is taken as meant."""
     root = Path(root if root is not None else os.environ.get("MNIST_ROOT") or DEFAULT_ROOT).expanduser()
     if root.name == "raw" and root.parent.name == "MNIST":
         return root.parent.parent
@@ -73,11 +71,8 @@ def missing_files(root) -> list:
 
 
 def ensure_mnist(root=None) -> Path:
-    """The data root with the four official files in place, downloaded by torchvision the first time; each file checked.
-
-    Only the default folder (data/) is downloaded into: a folder you named is for files you already
-    have, and nothing is created in it.
-    """
+    """The data root with the four official files in place, each checked; downloaded by torchvision the first time,
+    into the default folder (data/) only: a folder you named is for files you already have."""
     root = mnist_root(root)
     missing = missing_files(root)
     if missing and root.resolve() != DEFAULT_ROOT.resolve():
@@ -90,14 +85,13 @@ def ensure_mnist(root=None) -> Path:
 
 
 def _download(root: Path) -> None:
-    """Fetch MNIST with torchvision into a temporary folder, check every file, then move them into place."""
+    """Fetch MNIST with torchvision into a temporary folder beside `root`, check every file, then move them into place
+    (a failed or interrupted download leaves nothing behind, not even empty folders)."""
     from torchvision.datasets import MNIST  # imported here: torchvision takes seconds to import
 
-    made = [p for p in (root, root / "MNIST", raw_folder(root)) if not p.exists()]  # removed again on failure
-    raw, done = raw_folder(root), False
+    raw = raw_folder(root)
     try:
-        raw.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=raw, prefix=".download-") as tmp:
+        with tempfile.TemporaryDirectory(dir=root.parent, prefix=".mnist-download-") as tmp:
             raw_folder(tmp).mkdir(parents=True)
             for name in FILES:  # files or .gz copies already there (from a USB stick, say) are used, not fetched
                 for have in (raw / name, raw / f"{name}.gz"):
@@ -111,17 +105,14 @@ def _download(root: Path) -> None:
                 except MnistError as e:  # its message names the temporary copy, which is about to go
                     why = f"the fetched {name} is not the official file; nothing was kept"
                     raise MnistError(_not_found(root, why)) from e
+            raw.mkdir(parents=True, exist_ok=True)
             for name in missing_files(root):
-                os.replace(raw_folder(tmp) / name, raw / name)
-        done = True
+                shutil.move(raw_folder(tmp) / name, raw / name)
     except MnistError:
         raise
     except Exception as e:  # no network, a refused connection, a damaged .gz, a read-only folder
         why = " ".join(str(e).split()) or type(e).__name__  # torchvision's messages span lines
         raise MnistError(_not_found(root, f"the download failed: {why}")) from e
-    finally:
-        for path in [] if done else reversed(made):  # a failed or interrupted first download leaves no empty folders
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _not_found(root, why) -> str:

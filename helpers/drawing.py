@@ -18,9 +18,8 @@ class EmptyDrawing(ValueError):
 def to_mnist(pixels) -> torch.Tensor:
     """The 784 values, 0-1, that MNIST would hold for `pixels`, a 2-D drawing of any size with ink as high values.
 
-    As NIST's digits were prepared for MNIST: crop to the ink, scale the longer side to 20 pixels
-    keeping the aspect ratio (anti-aliased), and place the result in a 28 x 28 image so that its
-    centre of mass sits at the centre. Raises EmptyDrawing when there is nothing to read yet.
+    As NIST's digits were prepared: cropped to the ink, the longer side scaled to 20 pixels (anti-aliased), the centre
+    of mass placed at the centre of 28 x 28. Raises EmptyDrawing when there is nothing to read yet.
     """
     image = _as_image(pixels)  # [H, W], 0-1
     inked = (image >= INK).numpy()
@@ -39,10 +38,8 @@ def to_mnist(pixels) -> torch.Tensor:
     scale = BOX / max(ink.shape)
     height, width = max(1, round(ink.shape[0] * scale)), max(1, round(ink.shape[1] * scale))
     # bilinear with antialias averages every covered source pixel when shrinking, as NIST's anti-aliasing did
-    box = F.interpolate(ink[None, None], size=(height, width), mode="bilinear", antialias=True, align_corners=False)[
-        0, 0
-    ]
-    box = box.clamp(0, 1)
+    box = F.interpolate(ink[None, None], size=(height, width), mode="bilinear", antialias=True, align_corners=False)
+    box = box[0, 0].clamp(0, 1)
     # shift so that the centre of mass lands on the image's centre, keeping the whole box inside the 28 x 28
     mass = box.sum()
     # in pixel indices (row 0 to 27), where MNIST's digits have their centre of mass at 14.0 on average
@@ -57,18 +54,13 @@ def to_mnist(pixels) -> torch.Tensor:
 
 def _as_image(pixels) -> torch.Tensor:
     """`pixels` as a float [H, W] tensor scaled to 0-1, or a clear error naming what is wrong with it."""
-    if isinstance(pixels, torch.Tensor):
-        array = pixels.detach().cpu().numpy()
-    else:
-        try:
-            array = np.asarray(pixels)
-        except (TypeError, ValueError) as e:  # ragged lists and the like
-            raise TypeError(
-                f"to_mnist needs a 2-D array of pixel values; could not read {type(pixels).__name__}: {e}"
-            ) from e
-    if array.dtype == bool:
-        array = array.astype(np.float32)
-    if not (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)):
+    try:
+        array = np.asarray(pixels.detach().cpu() if isinstance(pixels, torch.Tensor) else pixels)
+    except (TypeError, ValueError) as e:  # ragged lists and the like
+        raise TypeError(
+            f"to_mnist needs a 2-D array of pixel values; could not read {type(pixels).__name__}: {e}"
+        ) from e
+    if array.dtype.kind not in "biuf":  # booleans, integers, floats
         raise TypeError(f"to_mnist needs numbers (ink as high values), got an array of dtype {array.dtype}.")
     if array.ndim == 3 and array.shape[2] in (1, 3, 4):
         raise ValueError(
@@ -83,11 +75,10 @@ def _as_image(pixels) -> torch.Tensor:
         raise ValueError(
             f"to_mnist takes canvases up to {MAX_SIDE} x {MAX_SIDE} pixels, got {array.shape[0]} x {array.shape[1]}: scale it down first."
         )
-    if np.issubdtype(array.dtype, np.floating) and not np.isfinite(array).all():
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise ValueError("to_mnist got NaN or infinite pixel values; ink must be finite numbers.")
     if array.min() < 0:
         raise ValueError(f"to_mnist needs ink as values >= 0, got a minimum of {array.min()}.")
     image = torch.as_tensor(array.astype(np.float32))
-    integers = np.issubdtype(array.dtype, np.integer)
-    top = 255.0 if integers and image.max() > 1 else max(1.0, float(image.max()))  # 0-255, or 0-1 already
+    top = 255.0 if array.dtype.kind in "iu" and image.max() > 1 else max(1.0, float(image.max()))  # 0-255, or 0-1
     return image / top

@@ -1,10 +1,5 @@
-"""Watching a run while it trains: the divergence guard, and the playground's watcher that asks it.
-
-DivergenceGuard stops a failing run (its loss blew up, or its validation accuracy is stuck at chance)
-and says in plain words what went wrong and what to try. It is a plain `fit` callback:
-
-    guard = DivergenceGuard(config)      # fit(..., callbacks=[guard]); then guard.verdict says why it stopped
-"""
+"""Watching a run while it trains: DivergenceGuard, a `fit` callback that stops a failing run and says in plain
+words what went wrong and what to try, and the playground's Watcher, which asks it."""
 
 import math
 import time
@@ -20,8 +15,8 @@ WARMUP_STEPS = 100  # the chance check waits this many steps (12,800 images) bef
 
 
 class DivergenceGuard:
-    """A `fit` callback that stops a run whose loss is NaN, infinite or above EXPLODED, or whose validation
-    accuracy is still at chance (<= CHANCE) after WARMUP_STEPS steps; `verdict` then says why, in words."""
+    """A `fit` callback that stops a run whose loss is NaN, infinite or above EXPLODED; `verdict` then says why, in
+    words. The playground's Watcher also asks it whether validation accuracy is still at chance (<= CHANCE)."""
 
     def __init__(self, config: Config, *, enabled: bool = True):
         self.config, self.enabled = config, enabled
@@ -33,11 +28,6 @@ class DivergenceGuard:
         if self.check_loss(history.steps, loss):
             raise StopTraining(self.verdict)
 
-    def on_epoch(self, history):
-        """Stop when the epoch's validation accuracy is still at chance."""
-        if history.val_accuracy and self.check_accuracy(history.steps, history.val_accuracy[-1]):
-            raise StopTraining(self.verdict)
-
     def check_loss(self, step: int, loss: float) -> str:
         """The verdict if this step's loss shows divergence, else ''."""
         if self.first_loss is None:
@@ -46,13 +36,9 @@ class DivergenceGuard:
             self.peak_loss = max(self.peak_loss, loss)
         if not self.enabled or (math.isfinite(loss) and loss <= EXPLODED):
             return ""
-        what = (
-            "became NaN (not a number)"
-            if math.isnan(loss)
-            else "became infinite"
-            if math.isinf(loss)
-            else f"shot up to {loss:,.0f}"
-        )
+        what = f"shot up to {loss:,.0f}"
+        if not math.isfinite(loss):
+            what = "became NaN (not a number)" if math.isnan(loss) else "became infinite"
         c = self.config
         longer = f" (momentum {c.momentum:g} makes the steps even longer)" if c.momentum >= 0.5 else ""
         self.verdict = (
@@ -113,11 +99,8 @@ def finished_message(run, guard: DivergenceGuard) -> str:
 
 
 class Watcher:
-    """The playground's `fit` callback: it honours Stop, asks the guard, records the curves' points and has them redrawn.
-
-    `stop` is the Stop button's flag, `val_set` the images of the accuracy points, `show` redraws the
-    run, `refresh` is the shortest gap between redraws in seconds, `clicked` when Train was pressed.
-    """
+    """The playground's `fit` callback: it honours Stop (the flag `stop`), asks the guard, records the curves' points
+    (accuracy on `val_set`) and has `show` redraw them at most every `refresh` seconds (`clicked`: Train's time)."""
 
     def __init__(self, run, guard: DivergenceGuard, *, stop, val_set, show, refresh: float, clicked: float):
         self.run, self.guard, self.stop, self.show = run, guard, stop, show

@@ -1,9 +1,5 @@
-"""The training loop of notebook 04: `train_epoch` and `accuracy`, written there cell by cell, and `fit`, which runs them.
-
-`train_epoch` and `accuracy` are the notebook's code, line for line (tests/test_same_code.py compares them);
-`fit` adds what a long run needs around them: a progress bar, callbacks (live curves, the playground),
-and a Ctrl-C that ends the run cleanly.
-"""
+"""The training loop of notebook 04: `train_epoch` and `accuracy`, the notebook's code line for line, and `fit`,
+which runs them with what a long run needs: a progress bar, callbacks, and a Ctrl-C that ends the run cleanly."""
 
 import signal
 import threading
@@ -53,9 +49,7 @@ class History:
 
     train_loss: list = field(default_factory=list)  # mean cross-entropy of the epoch's steps
     train_accuracy: list = field(default_factory=list)  # share of the epoch's batches read right as they trained, 0-1
-    val_accuracy: list = field(
-        default_factory=list
-    )  # on the validation loader after each epoch, 0-1 (if one was given)
+    val_accuracy: list = field(default_factory=list)  # on the validation loader after each epoch, 0-1, if given
     epoch_seconds: list = field(default_factory=list)  # wall time of each epoch's steps
     steps: int = 0  # steps finished in all
     epochs_done: int = 0  # epochs finished
@@ -69,10 +63,9 @@ class History:
 def fit(model, optimizer, train_loader, val_loader=None, *, epochs, l2=0.0, callbacks=(), progress=True) -> History:
     """Run `train_epoch` `epochs` times, with `accuracy` on `val_loader` after each; return the History.
 
-    A callback may define `on_step(history, loss)`, `on_epoch(history)` and `on_end(history)`, and
-    may raise StopTraining from the first two. Ctrl-C (or the notebook's stop button) ends the run
-    after the step it lands in: the model and optimizer keep every finished step, and
-    `history.stopped` says how far it got.
+    A callback may define `on_step(history, loss)`, `on_epoch(history)` and `on_end(history)`, and raise StopTraining
+    from the first two. Ctrl-C (or the notebook's stop button) ends the run after the step it lands in, keeping every
+    finished step; `history.stopped` says how far it got.
     """
     from tqdm.auto import tqdm  # a notebook bar in Jupyter, a text bar in a terminal
 
@@ -80,24 +73,27 @@ def fit(model, optimizer, train_loader, val_loader=None, *, epochs, l2=0.0, call
     bar = tqdm(total=epochs * len(train_loader), disable=not progress, unit="step", desc="training")
     watch = _Watch(model, history, callbacks, bar)
     try:
-        with ctrl_c_between_steps() as pressed:
-            watch.pressed = pressed
+        with ctrl_c_between_steps(watch.pressed):
             for _ in range(epochs):
                 start = time.perf_counter()
                 history.train_loss.append(train_epoch(model, watch.steps(train_loader), optimizer, l2))
                 history.epoch_seconds.append(time.perf_counter() - start)
-                history.train_accuracy.append(watch.epoch_accuracy())
+                # the share of the epoch's images the model read right at the step that learned from them
+                history.train_accuracy.append(watch.right / watch.seen)
                 if val_loader is not None:
                     history.val_accuracy.append(accuracy(model, val_loader))
                 history.epochs_done += 1
-                watch.epoch_ended()
+                val = f", validation {history.val_accuracy[-1]:.2%}" if history.val_accuracy else ""
+                bar.set_postfix_str(f"loss {history.train_loss[-1]:.4f}{val}")
+                watch.tell("on_epoch")
     except StopTraining as e:
         history.stopped = str(e) or "stopped by a callback"
     except KeyboardInterrupt:
         done = history.epochs_done
         history.stopped = f"interrupted after {done} full epoch{'' if done == 1 else 's'} ({history.steps} steps)"
     finally:
-        watch.close()
+        watch.hook.remove()
+        bar.close()
     for callback in callbacks:  # not reached when another error escapes: that one propagates as it is
         if hasattr(callback, "on_end"):
             callback.on_end(history)
@@ -105,15 +101,12 @@ def fit(model, optimizer, train_loader, val_loader=None, *, epochs, l2=0.0, call
 
 
 class _Watch:
-    """fit's eyes on train_epoch: it hands over the batches and, after each step, counts it, reads its loss, calls the callbacks.
-
-    The step's loss comes from the scores the model returned for the batch (a forward hook), with the
-    batch's labels: the same number train_epoch computed, without changing a line of it.
-    """
+    """fit's eyes on train_epoch: it hands over the batches and, after each step, counts it, reads its loss (from the
+    scores a forward hook kept: train_epoch's own number, without changing a line of it) and calls the callbacks."""
 
     def __init__(self, model, history, callbacks, bar):
-        self.model, self.history, self.callbacks, self.bar = model, history, callbacks, bar
-        self.pressed = threading.Event()  # replaced by fit with the Ctrl-C flag
+        self.history, self.callbacks, self.bar = history, callbacks, bar
+        self.pressed = threading.Event()  # Ctrl-C, held until the step ends
         self.scores, self.right, self.seen = None, 0, 0
         self.hook = model.register_forward_hook(self._keep)
 
@@ -126,68 +119,42 @@ class _Watch:
         self.right, self.seen = 0, 0
         for images, labels in loader:
             self.scores = None
-            yield images, labels
-            self._step_done(labels)  # runs when train_epoch asks for the next batch, or finds there is none
-
-    def _step_done(self, labels):
-        self.history.steps += 1
-        self.bar.update()
-        loss = F.cross_entropy(self.scores, labels).item() if self.scores is not None else float("nan")
-        if self.scores is not None:
+            yield images, labels  # what follows runs when train_epoch asks for the next batch, or finds there is none
+            self.history.steps += 1
+            self.bar.update()
             self.right += (self.scores.argmax(dim=1) == labels).sum().item()
             self.seen += len(labels)
+            self.tell("on_step", F.cross_entropy(self.scores, labels).item())
+
+    def tell(self, event: str, *args):
+        """Call `event` (on_step, on_epoch) of every callback that has it; then a Ctrl-C held meanwhile ends the run."""
         for callback in self.callbacks:
-            if hasattr(callback, "on_step"):
-                callback.on_step(self.history, loss)
+            if hasattr(callback, event):
+                getattr(callback, event)(self.history, *args)
         if self.pressed.is_set():
             raise KeyboardInterrupt
-
-    def epoch_accuracy(self) -> float:
-        """Share of the epoch's training images the model read right at the step that learned from them."""
-        return self.right / self.seen if self.seen else float("nan")
-
-    def epoch_ended(self):
-        """The bar's summary, the epoch callbacks, and a held Ctrl-C."""
-        h = self.history
-        val = f", validation {h.val_accuracy[-1]:.2%}" if h.val_accuracy else ""
-        self.bar.set_postfix_str(f"loss {h.train_loss[-1]:.4f}{val}")
-        for callback in self.callbacks:
-            if hasattr(callback, "on_epoch"):
-                callback.on_epoch(h)
-        if self.pressed.is_set():
-            raise KeyboardInterrupt
-
-    def close(self):
-        """Remove the hook and close the bar."""
-        self.hook.remove()
-        self.bar.close()
 
 
 @contextmanager
-def ctrl_c_between_steps():
-    """Within it, a first Ctrl-C only sets the flag it yields (fit ends after that step); a second interrupts at once.
-
-    Only where Python's own handler is in place, in the main thread (a terminal, a Jupyter cell);
-    elsewhere (the playground's training thread) the flag is never set and Ctrl-C acts as usual.
-    """
-    pressed = threading.Event()
+def ctrl_c_between_steps(pressed: threading.Event):
+    """Within it, a first Ctrl-C only sets `pressed` (fit ends after that step); a second interrupts at once.
+    Only where Python's own handler is in place, in the main thread; elsewhere (the playground's training thread)
+    Ctrl-C acts as usual."""
 
     def press(signum, frame):
         if pressed.is_set():
             raise KeyboardInterrupt
         pressed.set()
 
-    if (
-        threading.current_thread() is threading.main_thread()
-        and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    ):
-        previous = signal.signal(signal.SIGINT, press)
-        try:
-            yield pressed
-        finally:
-            signal.signal(signal.SIGINT, previous)
-    else:
-        yield pressed
+    ours = threading.current_thread() is threading.main_thread()
+    if not ours or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, press)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def default_device() -> torch.device:

@@ -1,33 +1,9 @@
 """DL4J's Evaluation in a few lines: accuracy, precision, recall, F1 and the confusion matrix.
 
-Everything is computed from one table, the confusion matrix: row = the actual digit, column = the
-predicted one. For a class c:
-
-    true positives  TP = images of c predicted as c        (the diagonal)
-    false positives FP = images of other digits called c   (column c, off the diagonal)
-    false negatives FN = images of c called something else (row c, off the diagonal)
-    precision = TP / (TP + FP)     recall = TP / (TP + FN)     F1 = 2 pr / (p + r)
-
-The averages are macro averages, like DL4J's Evaluation.precision()/recall()/f1() for more than two
-classes: the plain mean over the classes, each class counting the same however many images it has.
-
-Edge cases, handled as DL4J handles them (org.nd4j.evaluation.classification.Evaluation):
-  - a class the model never predicts has precision 0/0: undefined. It is nan here and is left out of
-    the macro precision; the report names it in a warning. (DL4J's per-class precision(c) returns 0
-    for it, but its average leaves it out just the same.)
-  - a class absent from the labels has recall 0/0: nan here, left out of the macro recall, named in a
-    warning. DL4J words that warning "never predicted" too; we say what it means: "never present".
-  - F1 of a class is undefined (nan, left out of the macro F1) when its precision or its recall is;
-    it is 0 when precision or recall is 0, else the harmonic mean.
-  - an average with every class left out is nan, printed "NaN" as Java does.
-  - with 2 classes DL4J reports class 1 alone unless told otherwise; here the average is always the
-    macro one (DL4J's `new Evaluation(2, null)`). DL4J also omits the printed matrix above 20
-    classes; here it is always printed.
-
-In scikit-learn terms: precision = precision_score(average="macro", labels=<classes predicted>),
-recall = recall_score(average="macro", labels=<classes present>), f1 = f1_score(average="macro",
-labels=<classes both predicted and present>); the per-class values are sklearn's with
-zero_division=nan. tests/test_metrics.py checks all of that.
+Everything comes from the confusion matrix (row = the actual digit, column = the predicted one). The averages are
+macro averages, as DL4J's for more than two classes, over the classes where each is defined: a class never
+predicted has no precision (0/0: nan), one absent from the labels no recall, and F1 needs both; the report names
+the classes left out. tests/test_metrics.py checks all of it against scikit-learn.
 """
 
 import math
@@ -120,17 +96,9 @@ class Evaluation:
     def stats(self) -> str:
         """The report in DL4J's text layout (Evaluation.stats()), line for line."""
         c = self.num_classes
-        excluded = {
-            name: int(values.isnan().sum())
-            for name, values in [
-                ("precision", self.class_precision),
-                ("recall", self.class_recall),
-                ("f1", self.class_f1),
-            ]
-        }
 
-        def note(name):  # DL4J appends this to a metric's line when classes were left out of its average
-            n = excluded[name]
+        def note(values):  # DL4J appends this to a metric's line when classes were left out of its average
+            n = int(values.isnan().sum())
             return f"\t({n} class{'es' if n > 1 else ''} excluded from average)" if c > 2 and n else ""
 
         lines = [
@@ -139,9 +107,9 @@ class Evaluation:
             "========================Evaluation Metrics========================",
             f" # of classes:    {c}",
             f" Accuracy:        {_fmt(self.accuracy)}",
-            f" Precision:       {_fmt(self.precision)}{note('precision')}",
-            f" Recall:          {_fmt(self.recall)}{note('recall')}",
-            f" F1 Score:        {_fmt(self.f1)}{note('f1')}",
+            f" Precision:       {_fmt(self.precision)}{note(self.class_precision)}",
+            f" Recall:          {_fmt(self.recall)}{note(self.class_recall)}",
+            f" F1 Score:        {_fmt(self.f1)}{note(self.class_f1)}",
             f"Precision, recall & F1: macro-averaged (equally weighted avg. of {c} classes)",
             "",
         ]
@@ -176,24 +144,16 @@ class Evaluation:
 
     def class_table(self) -> str:
         """Per-class precision, recall, F1 and image count as a text table ('-' where undefined)."""
-        rows = [f"{'digit':>5}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'images':>6}  {'predicted':>9}"]
-        for c in range(self.num_classes):
-            p, r, f = self.class_precision[c], self.class_recall[c], self.class_f1[c]
-            rows.append(
-                f"{c:>5}  {_cell(p):>9}  {_cell(r):>6}  {_cell(f):>6}  "
-                f"{int(self.actual_counts[c]):>6}  {int(self.predicted_counts[c]):>9}"
-            )
-        rows.append(
-            f"{'macro':>5}  {_cell(self.precision):>9}  {_cell(self.recall):>6}  {_cell(self.f1):>6}  "
-            f"{int(self.confusion.sum()):>6}  {int(self.confusion.sum()):>9}"
-        )
-        return "\n".join(rows)
 
-    def __repr__(self) -> str:
-        return (
-            f"Evaluation(accuracy={self.accuracy:.4f}, precision={self.precision:.4f}, "
-            f"recall={self.recall:.4f}, f1={self.f1:.4f}, images={int(self.confusion.sum())})"
-        )
+        def row(name, p, r, f, images, predicted):
+            p, r, f = (_fmt(x, "-") for x in (p, r, f))
+            return f"{name:>5}  {p:>9}  {r:>6}  {f:>6}  {int(images):>6}  {int(predicted):>9}"
+
+        total = int(self.confusion.sum())
+        columns = zip(self.class_precision, self.class_recall, self.class_f1, self.actual_counts, self.predicted_counts)
+        rows = [row(c, *values) for c, values in enumerate(columns)]
+        header = f"{'digit':>5}  {'precision':>9}  {'recall':>6}  {'F1':>6}  {'images':>6}  {'predicted':>9}"
+        return "\n".join([header, *rows, row("macro", self.precision, self.recall, self.f1, total, total)])
 
 
 def evaluate(y_true, y_pred, num_classes: int = 10) -> Evaluation:
@@ -232,11 +192,7 @@ def _mean_of_defined(values: torch.Tensor) -> float:
     return defined.sum().item() / len(defined) if len(defined) else math.nan
 
 
-def _fmt(x: float) -> str:
-    """DL4J's DecimalFormat("0.0000"), which prints nan as NaN."""
-    return "NaN" if math.isnan(x) else f"{x:.4f}"
-
-
-def _cell(x) -> str:
+def _fmt(x, nan="NaN") -> str:
+    """DL4J's DecimalFormat("0.0000"), which prints nan as NaN (the per-class table: as `nan`)."""
     x = float(x)
-    return "-" if math.isnan(x) else f"{x:.4f}"
+    return nan if math.isnan(x) else f"{x:.4f}"

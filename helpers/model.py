@@ -49,11 +49,8 @@ def build(config, *, device="cpu") -> nn.Module:
 
 
 def make_optimizer(model: nn.Module, config) -> torch.optim.SGD:
-    """DL4J's updater Nesterovs(lr, momentum) as torch.optim.SGD; with l2_rule "pytorch", l2 as weight_decay on the weights.
-
-    With DL4J's rule ("dl4j") the optimizer knows nothing of l2: the training loop shrinks the weights
-    itself (helpers.loop.train_epoch, notebook 04).
-    """
+    """DL4J's updater Nesterovs(lr, momentum) as torch.optim.SGD; with l2_rule "pytorch", l2 as weight_decay on the
+    weights (with DL4J's rule the optimizer knows nothing of l2: train_epoch shrinks the weights itself)."""
     if config.l2_rule == "dl4j":
         parameters = model.parameters()
     else:  # PyTorch's rule: l2 * w joins each weight's gradient, so lr scales it and momentum carries it

@@ -5,11 +5,9 @@
     pg.run(lr=0.1, epochs=3)                   # scripted: set the sliders, click Train, wait; returns the Run
     Playground(fit_set, val_set, sliders=["lr"], guard=False)   # one slider: a single experiment (notebook 06)
 
-Why a background thread: a widget's click handler runs in the kernel's only message loop. Training
-right there would keep the loop from taking the next message, so a click on Stop would wait until
-training ended. So Train starts helpers.runs.train_run in a thread (torch releases the GIL while it
-computes) and returns at once; Stop sets a flag the run checks after every step. The thread draws the
-curves into an Image widget as PNG pictures (widget updates are messages the kernel may send from any thread).
+Train starts helpers.runs.train_run in a thread and returns at once: training in the click handler would hold the
+kernel's only message loop, so a click on Stop would wait for the end. Stop sets a flag the run checks after every
+step; the thread draws the curves into an Image widget as PNGs (the kernel may send widget updates from any thread).
 """
 
 import html
@@ -29,24 +27,24 @@ from helpers.runs import SLIDERS, Run, train_run
 class Playground:
     """Sliders (learning rate, momentum, L2, batch size, epochs, training share), Train/Stop/Reset, live curves, a table of runs.
 
-    `config` gives the sliders' starting values and what they do not move (hidden units, L2 rule, seed):
-    every run starts from the same weights and sees its batches in the same order, so two runs differ
-    only in what the sliders changed. `sliders` picks which sliders show. The curves are redrawn at most
-    every `refresh` seconds; `guard` stops failing runs (DivergenceGuard); the curves show the last
-    `max_curves` runs, and `runs` keeps the last `keep` (None: all), with their networks.
+    `config` gives the sliders' starting values and all they do not move (the seed too: two runs differ only in
+    what the sliders changed). `sliders` picks the sliders shown; `guard` stops failing runs; the curves (of the last
+    ten runs) are redrawn at most every `refresh` seconds.
     """
 
-    def __init__(
-        self, fit_set, val_set, *, config=None, sliders=SLIDERS, guard=True, refresh=0.4, max_curves=10, keep=None
-    ):
+    def __init__(self, fit_set, val_set, *, config=None, sliders=SLIDERS, guard=True, refresh=0.4):
         import ipywidgets as widgets  # here: `import helpers` stays light
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure  # not pyplot: the training thread draws it
 
         self.config = config if config is not None else Config()
         self.fit_set, self.val_set, self.names = fit_set, val_set, tuple(sliders)
-        self.guard, self.refresh, self.max_curves, self.keep = guard, refresh, max_curves, keep
-        self.runs = []  # every Run so far (the last `keep`), oldest first
+        self.label = self.names[0] if len(self.names) == 1 else "lr"  # the setting that names a run in the legend
+        self.guard, self.refresh = guard, refresh
+        self.runs = []  # every Run so far, oldest first
         self._thread, self._stop, self._error = None, threading.Event(), None
-        self._draw_lock, self._figure = threading.Lock(), None
+        self._draw_lock, self._figure = threading.Lock(), Figure(figsize=PLAYGROUND_SIZE, dpi=80)
+        FigureCanvasAgg(self._figure)
         self.sliders = {name: s for name, s in controls.playground_sliders(self.config).items() if name in self.names}
         self.train_button, self.stop_button, self.reset_button = controls.playground_buttons()
         self.train_button.on_click(self._on_train)
@@ -58,8 +56,6 @@ class Playground:
         buttons = (self.train_button, self.stop_button, self.reset_button)
         self.widget = controls.playground_layout(self.sliders, buttons, self.status, self.plot, self.table_html)
         self._redraw()
-
-    # --- what scripts, tests and instructors call ----------------------------------------------------
 
     def settings(self) -> dict:
         """The sliders' current values, e.g. {'lr': 0.006, 'momentum': 0.9, ...}."""
@@ -120,7 +116,7 @@ class Playground:
         fig = plt.figure(figsize=PLAYGROUND_SIZE, dpi=90)
         plt.close(fig)  # shown once, as the cell's result
         with self._draw_lock:
-            draw_runs(fig, self.runs, max_curves=self.max_curves, label=self.names[0] if len(self.names) == 1 else "lr")
+            draw_runs(fig, self.runs, label=self.label)
         return fig
 
     def table(self) -> "RunTable":
@@ -131,8 +127,6 @@ class Playground:
         bundle = self.widget._repr_mimebundle_(**kwargs)  # the live widget in Jupyter
         bundle["text/plain"] = "Hyperparameter playground: its sliders and live curves need a running Jupyter kernel."
         return bundle
-
-    # --- the buttons and the training thread ---------------------------------------------------------
 
     def _on_train(self, _button):
         if self.running:
@@ -174,8 +168,6 @@ class Playground:
             run.status, run.message, self._error = "error", f"{type(e).__name__}: {e}", e
         finally:
             run.seconds = time.perf_counter() - clicked
-            if self.keep:
-                del self.runs[: -self.keep]  # the oldest runs go, and their networks with them
             self._redraw(run)
             self.train_button.disabled, self.stop_button.disabled = False, True
 
@@ -188,19 +180,8 @@ class Playground:
 
     def _redraw(self, finished: Run = None):
         """The curves as a PNG for the Image widget, the table, and how a finished run ended."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure  # not pyplot: this runs in the training thread
-
         with self._draw_lock:
-            if self._figure is None:
-                self._figure = Figure(figsize=PLAYGROUND_SIZE, dpi=80)
-                FigureCanvasAgg(self._figure)
-            draw_runs(
-                self._figure,
-                self.runs,
-                max_curves=self.max_curves,
-                label=self.names[0] if len(self.names) == 1 else "lr",
-            )
+            draw_runs(self._figure, self.runs, label=self.label)
             buffer = io.BytesIO()
             self._figure.savefig(buffer, format="png")
         self.plot.value = buffer.getvalue()
@@ -261,11 +242,12 @@ class RunTable:
     def _repr_html_(self):
         if not self.runs:
             return "<p><i>No runs yet.</i></p>"
-        head = "".join(f"<th style='padding:2px 8px;text-align:left'>{h}</th>" for h in self.COLUMNS)
+        cell = "padding:2px 8px;white-space:nowrap"  # a row per run, each on one line
+        head = "".join(f"<th style='{cell};text-align:left'>{h}</th>" for h in self.COLUMNS)
         body = "".join(
             f"<tr title='{html.escape(run.message)}'>"
-            + f"<td style='padding:2px 8px'><span style='color:{run_color(run.number)}'>&#9632;</span> {row[0]}</td>"
-            + "".join(f"<td style='padding:2px 8px'>{cell}</td>" for cell in row[1:])
+            + f"<td style='{cell}'><span style='color:{run_color(run.number)}'>&#9632;</span> {row[0]}</td>"
+            + "".join(f"<td style='{cell}'>{value}</td>" for value in row[1:])
             + "</tr>"
             for run, row in zip(self.runs, self.rows())
         )

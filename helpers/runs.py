@@ -1,8 +1,5 @@
-"""One configured training run, from a Config to a trained network: `train_run`, its record `Run`, and `load_or_train`.
-
-train_run is the recipe behind the command line, the playground, the slider experiments and the
-notebooks after 04: a share of the training images, DL4J's network and optimizer, and `fit`.
-"""
+"""One configured training run, from a Config to a trained network: `train_run` (the recipe behind the command line,
+the playground and the notebooks after 04), its record `Run`, and `load_or_train`."""
 
 import math
 import time
@@ -10,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from torch.optim.lr_scheduler import OneCycleLR
 
 from helpers.config import Config
 from helpers.data import batch_loader, load_mnist, share_of
@@ -33,9 +31,7 @@ class Run:
     seconds: float = 0.0  # wall time of the run
     images: int = 0  # training images it learns from (train_run sets it; its share of the set it was given)
     losses: list = field(default_factory=list)  # the loss of every step, in order
-    loss_points: list = field(
-        default_factory=list
-    )  # the playground's curve: (epochs done, mean loss since the last point)
+    loss_points: list = field(default_factory=list)  # the playground's curve: (epochs done, mean loss since the last)
     accuracy_points: list = field(default_factory=list)  # (epochs done, validation accuracy 0-1)
     first_point_seconds: float = math.nan  # from the click to the first point on the playground's curves
 
@@ -78,27 +74,21 @@ class Run:
 
     __repr__ = __str__
 
-
-class _Record:
-    """train_run's own callback: every step's loss and every epoch's validation accuracy go into the Run."""
-
-    def __init__(self, run: Run):
-        self.run = run
-
     def on_step(self, history, loss: float):
-        self.run.losses.append(loss)
+        """As train_run's own callback: keep every step's loss."""
+        self.losses.append(loss)
 
     def on_epoch(self, history):
+        """As train_run's own callback: keep every epoch's validation accuracy."""
         if history.val_accuracy:
-            self.run.accuracy_points.append((history.epochs_done, history.val_accuracy[-1]))
+            self.accuracy_points.append((history.epochs_done, history.val_accuracy[-1]))
 
 
 def train_run(config: Config, train_set, val_set=None, *, callbacks=(), progress=False, run: Run = None) -> Run:
     """Train a fresh network as `config` says on config.train_fraction of `train_set`; the same config gives the same run.
 
-    Everything random comes from config.seed: the start weights (helpers.model.build), which images the
-    share keeps and the batch order (one generator). With `val_set`, validation accuracy after every
-    epoch. Pass `run` to fill in a record the caller already shows (the playground does).
+    Everything random comes from config.seed: the start weights, which images the share keeps, the batch order. With
+    `val_set`, validation accuracy after every epoch; `run`: a record to fill in that the caller already shows.
     """
     run = run or Run(config)
     generator = torch.Generator().manual_seed(config.seed)  # the share of the images, then the batch order
@@ -106,7 +96,7 @@ def train_run(config: Config, train_set, val_set=None, *, callbacks=(), progress
     run.images = len(data)
     run.model = build(config, device=train_set.tensors[0].device)
     run.optimizer = make_optimizer(run.model, config)
-    steps = config.epochs * -(-len(data) // config.batch_size)
+    steps = config.epochs * run.steps_per_epoch
     schedule = [OneCycle(run.optimizer, config, steps=steps)] if config.schedule == "one-cycle" else []
     start = time.perf_counter()
     run.history = fit(
@@ -116,7 +106,7 @@ def train_run(config: Config, train_set, val_set=None, *, callbacks=(), progress
         None if val_set is None else batch_loader(val_set, 1000, shuffle=False),
         epochs=config.epochs,
         l2=config.l2 if config.l2_rule == "dl4j" else 0.0,  # PyTorch's rule is the optimizer's weight_decay
-        callbacks=[_Record(run), *schedule, *callbacks],
+        callbacks=[run, *schedule, *callbacks],
         progress=progress,
     )
     run.seconds = time.perf_counter() - start
@@ -128,12 +118,8 @@ class OneCycle:
     """A fit callback moving the learning rate along torch's OneCycleLR: up to config.lr, then down to nearly 0."""
 
     def __init__(self, optimizer, config: Config, *, steps: int):
-        self.scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer,
-            max_lr=config.lr,
-            total_steps=steps,
-            cycle_momentum=False,  # momentum stays config.momentum
-        )
+        # cycle_momentum=False: momentum stays config.momentum
+        self.scheduler = OneCycleLR(optimizer, max_lr=config.lr, total_steps=steps, cycle_momentum=False)
 
     def on_step(self, history, loss: float):
         """Move the learning rate one step along the cycle."""
@@ -141,12 +127,10 @@ class OneCycle:
             self.scheduler.step()
 
 
-def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by="notebook 04"):
+def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by="notebook 04", say=print):
     """The model saved at `checkpoint_path` and its Config; trained here with `config` when the file is missing.
-
-    Prints which of the two it did and the model's test accuracy where the file records it, so a reader
-    knows where the numbers that follow come from; `written_by` names what writes the file.
-    """
+    Says which (`say`: print, or where the app shows it), so that a reader knows where the numbers that follow come
+    from; `written_by` writes the file."""
     from helpers.checkpoint import CheckpointError, describe, load_checkpoint
 
     path = Path(checkpoint_path)
@@ -157,11 +141,11 @@ def load_or_train(checkpoint_path, config: Config, *, data_root=None, written_by
                 f"{path.as_posix()} holds the {checkpoint['config'].model.upper()}, not the {config.model.upper()} "
                 f"expected here: write it again with {written_by}, or point to the right file."
             )
-        print(f"Loaded {describe(checkpoint, path)} (written by {written_by}).")
+        say(f"Loaded {describe(checkpoint, path)} (written by {written_by}).")
         if checkpoint["partial"]:
-            print(f"Note: a partial model falls short of a finished run; {written_by} writes the finished one.")
+            say(f"Note: a partial model falls short of a finished run; {written_by} writes the finished one.")
         return checkpoint["model"], checkpoint["config"]
-    print(
+    say(
         f"Note: {path.as_posix()} does not exist (run {written_by} to create it), so the {config.model.upper()} is "
         f"trained here: {config.epochs} epoch(s) on {config.train_fraction:.0%} of the training images."
     )

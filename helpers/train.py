@@ -23,10 +23,7 @@ FLAGS = {  # flag -> (Config field, help); choices or a number's type and range 
     "--lr": ("lr", "learning rate (DL4J Nesterovs learningRate, 0.006)"),
     "--momentum": ("momentum", "Nesterov momentum (DL4J Nesterovs momentum, 0.9)"),
     "--l2": ("l2", "L2 penalty on weights (DL4J l2, 1e-4)"),
-    "--l2-rule": (
-        "l2_rule",
-        "how --l2 acts: dl4j, DL4J's rule (weights shrink by l2/batch-size per step), or pytorch, torch's weight_decay (default: dl4j)",
-    ),
+    "--l2-rule": ("l2_rule", "dl4j: weights shrink by l2/batch-size a step (DL4J's, default); pytorch: weight_decay"),
     "--hidden": ("hidden", "units in the hidden layer (DL4J DenseLayer nOut, 1000)"),
     "--seed": ("seed", "random seed (DL4J rngSeed, 123)"),
     "--train-fraction": ("train_fraction", "share of the 60,000 training images to use (1.0)"),
@@ -35,10 +32,8 @@ FLAGS = {  # flag -> (Config field, help); choices or a number's type and range 
         "mlp: DL4J's network (default); cnn: a small CNN, with its own recipe as defaults "
         f"(--normalize, --lr {CNN_RECIPE['lr']}, --epochs {CNN_RECIPE['epochs']}, --schedule one-cycle; flags given win)",
     ),
-    "--schedule": (
-        "schedule",
-        "learning rate over the run: constant, as DL4J (default), or one-cycle (up to --lr, then down)",
-    ),
+    "--schedule": ("schedule", "learning rate over the run: constant, as DL4J (default), or one-cycle (up, then down)"),
+    "--normalize": ("normalize", "standardise pixels with mean/std (off in DL4J; on in --model cnn's recipe)"),
 }
 
 
@@ -48,22 +43,14 @@ def parse_args(argv=None):
     for flag, (field, help) in FLAGS.items():
         spec = RANGES[field]
         kind = {"type": typed(field)} if isinstance(spec[0], type) else {"choices": spec}
+        if isinstance(spec[0], bool):  # --normalize and --no-normalize
+            kind = {"action": argparse.BooleanOptionalAction}
         parser.add_argument(flag, **kind, default=getattr(Config(), field), help=help)
     parser.add_argument(
-        "--normalize",
-        action=argparse.BooleanOptionalAction,
-        default=Config().normalize,
-        help="standardise pixels with mean/std (off in DL4J; on in --model cnn's recipe)",
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="1 epoch on 10%% of the data, a smoke test in seconds (--epochs, --train-fraction given too win)",
+        "--quick", action="store_true", help="1 epoch on 10%% of the data: a smoke test (flags given win)"
     )
     parser.add_argument("--save", metavar="PATH", help="write a checkpoint of the trained model there")
-    parser.add_argument(
-        "--target", type=share, metavar="ACC", help="exit with status 1 if test accuracy ends below ACC (0-1)"
-    )
+    parser.add_argument("--target", type=share, metavar="ACC", help="exit 1 if test accuracy ends below ACC (0-1)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar (for logs)")
     add_data_flags(parser)
     known = parser.parse_known_args(argv)[0]
@@ -73,7 +60,7 @@ def parse_args(argv=None):
         parser.set_defaults(epochs=1, train_fraction=0.1)
     args = parser.parse_args(argv)
     try:
-        config = Config(normalize=args.normalize, **{field: getattr(args, field) for field, _ in FLAGS.values()})
+        config = Config(**{field: getattr(args, field) for field, _ in FLAGS.values()})
     except ValueError as e:
         parser.error("--" + str(e).removeprefix("Config.").replace("_", "-"))  # "--batch-size = 0 is not allowed..."
     return config, args
@@ -86,35 +73,27 @@ def share(text):
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number; allowed 0 <= target <= 1, e.g. 0.97") from None
     if not 0 <= value <= 1:  # also refuses nan
-        raise argparse.ArgumentTypeError(
-            f"{text} is out of range: allowed 0 <= target <= 1, a share such as 0.97 (not 97)"
-        )
+        raise argparse.ArgumentTypeError(f"{text} is out of range: allowed 0 <= target <= 1, a share such as 0.97")
     return value
-
-
-class Sigterm:
-    """A SIGTERM handler (`kill`, a job scheduler) that does what Ctrl-C does: training ends after its step, elsewhere
-    KeyboardInterrupt; `received` then tells the two apart for the exit status."""
-
-    received = False
-
-    def __call__(self, signum, frame):
-        self.received = True
-        handler = signal.getsignal(signal.SIGINT)  # fit's own while it trains, else Python's KeyboardInterrupt
-        if not callable(handler):  # SIGINT ignored, as for a command started in the background
-            raise KeyboardInterrupt
-        handler(signal.SIGINT, frame)
 
 
 def main(argv=None) -> int:
     """Build, train, evaluate and save the network; print DL4J's report. The exit statuses are in this module's docstring."""
     config, args = parse_args(argv)
-    sigterm = Sigterm()
+    sigterms = []  # received: tells a SIGTERM from a Ctrl-C for the exit status
+
+    def sigterm(signum, frame):  # `kill`, a job scheduler: training ends after its step, as on Ctrl-C
+        sigterms.append(signum)
+        handler = signal.getsignal(signal.SIGINT)  # fit's own while it trains, else Python's KeyboardInterrupt
+        if not callable(handler):  # SIGINT ignored, as for a command started in the background
+            raise KeyboardInterrupt
+        handler(signal.SIGINT, frame)
+
     previous = signal.signal(signal.SIGTERM, sigterm)
     try:
         status = run(config, args)
     except KeyboardInterrupt:  # outside training (fit ends on its own): while loading, evaluating or saving
-        what = "terminated (SIGTERM)" if sigterm.received else "interrupted (Ctrl-C)"
+        what = "terminated (SIGTERM)" if sigterms else "interrupted (Ctrl-C)"
         kept = f" ({args.save} is as it was)" if args.save else ""
         print(f"{PROG}: {what} before the run finished; nothing was saved{kept}.", file=sys.stderr)
         status = 130
@@ -122,7 +101,7 @@ def main(argv=None) -> int:
         fail(PROG, str(e))
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return 143 if status == 130 and sigterm.received else status
+    return 143 if status == 130 and sigterms else status
 
 
 def run(config, args) -> int:
@@ -176,12 +155,8 @@ def check_save_path(text) -> Path:
             from helpers.checkpoint import is_ours  # imports torch: only when there is a file to judge
 
             if not is_ours(path):
-                fail(
-                    PROG,
-                    f"--save {path}: that file is not a checkpoint of this tutorial, so it is left as it is; "
-                    "give a new file name such as checkpoints/model.pt",
-                    status=2,
-                )
+                why = "that file is not a checkpoint of this tutorial, so it is left as it is"
+                fail(PROG, f"--save {path}: {why}; give a new file name such as checkpoints/model.pt", status=2)
         try_writing(path)
     except OSError as e:
         fail(PROG, f"--save {path}: cannot write there ({e.strerror or e}); choose a folder you can write to", 2)
@@ -233,13 +208,12 @@ def write(path: Path, done, config, metrics):
 
 
 class EpochPrinter:
-    """Prints one line per epoch: train loss, train accuracy, time."""
+    """A fit callback that prints one line per epoch: train loss, train accuracy, time."""
 
     def __init__(self, epochs):
         self.epochs = epochs
 
     def on_epoch(self, history):
-        """Print one line: the epoch's train loss, train accuracy and seconds."""
         print(
             f"Epoch {history.epochs_done:>2}/{self.epochs}: train loss {history.train_loss[-1]:.4f}, "
             f"train accuracy {history.train_accuracy[-1]:.2%} ({history.epoch_seconds[-1]:.1f} s)",

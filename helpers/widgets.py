@@ -1,7 +1,5 @@
-"""The playground's controls: the sliders' stops, the six sliders, the buttons, and moving a slider from a script.
-
-ipywidgets is imported inside the functions, so that `import helpers` stays light.
-"""
+"""The playground's controls: the sliders' stops, the six sliders, the buttons, and moving a slider from a script
+(ipywidgets is imported inside the functions, so that `import helpers` stays light)."""
 
 # The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
 # learning rate, from 0.0001 to Config's limit 10; 1, 3 for L2, plus 0 = off). Stops, not a continuous
@@ -13,16 +11,22 @@ LR_CHOICES = tuple(round(m * 10.0**e, 6) for e in range(-4, 1) for m in (1, 2, 3
 L2_CHOICES = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0)
 BATCH_CHOICES = (16, 32, 64, 128, 256, 512, 1024)
 SHARE_CHOICES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0)  # 1% to all of the training images
+CHOICES = {"lr": LR_CHOICES, "l2": L2_CHOICES, "batch_size": BATCH_CHOICES, "train_fraction": SHARE_CHOICES}
 MAX_EPOCHS = 50
 PERCENT = ("train_fraction",)  # the sliders whose stops read in percent
-
 STYLE = {"description_width": "110px"}
 WIDTH = "420px"
-
-
-def stops(values, *, percent: bool = False) -> list:
-    """A selection slider's stops as (label, value), in order; 0 (L2's) is labelled 'off'."""
-    return [(_label(v, percent), v) for v in sorted(set(values))]
+LABELS = {  # Config field -> the slider's description and tooltip, in the playground's order
+    "lr": ("learning rate", "Step size of each update. DL4J: 0.006"),
+    "momentum": ("momentum", "Share of the last update carried into the next (Nesterov). DL4J: 0.9"),
+    "l2": (
+        "L2",
+        "Pull towards zero: DL4J's rule shrinks every weight by L2 / batch size per step; 0 turns it off. DL4J: 1e-4",
+    ),
+    "batch_size": ("batch size", "Images per step: fewer gives more, noisier steps per epoch. DL4J: 128"),
+    "epochs": ("epochs", "Passes over the training images. DL4J: 15"),
+    "train_fraction": ("training share", "Share of the training images used. DL4J: 100%"),
+}
 
 
 def _label(value, percent: bool) -> str:
@@ -33,54 +37,19 @@ def playground_sliders(config) -> dict:
     """The playground's sliders by Config field, each at config's value (added as a stop where it is not one)."""
     import ipywidgets as widgets
 
-    def look():  # the labels line up, every slider is as wide
-        return dict(style=STYLE, layout=widgets.Layout(width=WIDTH))
-
-    def selection(choices, value, description, tooltip, percent=False):
-        options = stops(choices + (value,), percent=percent)
-        return widgets.SelectionSlider(options=options, value=value, description=description, tooltip=tooltip, **look())
-
-    c = config
-    return {
-        "lr": selection(LR_CHOICES, c.lr, "learning rate", "Step size of each update. DL4J: 0.006"),
-        "momentum": widgets.FloatSlider(
-            value=c.momentum,
-            min=0.0,
-            max=0.99,
-            step=0.01,
-            readout_format=".2f",
-            description="momentum",
-            tooltip="Share of the last update carried into the next (Nesterov). DL4J: 0.9",
-            **look(),
-        ),
-        "l2": selection(
-            L2_CHOICES,
-            c.l2,
-            "L2",
-            "Pull towards zero: DL4J's rule shrinks every weight by L2 / batch size per step; 0 turns it off. DL4J: 1e-4",
-        ),
-        "batch_size": selection(
-            BATCH_CHOICES,
-            c.batch_size,
-            "batch size",
-            "Images per step: fewer gives more, noisier steps per epoch. DL4J: 128",
-        ),
-        "epochs": widgets.IntSlider(
-            value=c.epochs,
-            min=1,
-            max=MAX_EPOCHS,
-            description="epochs",
-            tooltip="Passes over the training images. DL4J: 15",
-            **look(),
-        ),
-        "train_fraction": selection(
-            SHARE_CHOICES,
-            c.train_fraction,
-            "training share",
-            "Share of the training images used. DL4J: 100%",
-            percent=True,
-        ),
-    }
+    sliders = {}
+    for name, (description, tooltip) in LABELS.items():
+        value = getattr(config, name)
+        # the labels line up, every slider is as wide
+        look = dict(description=description, tooltip=tooltip, style=STYLE, layout=widgets.Layout(width=WIDTH))
+        if name in CHOICES:  # stops as (label, value), in order, with config's value among them
+            options = [(_label(v, name in PERCENT), v) for v in sorted({*CHOICES[name], value})]
+            sliders[name] = widgets.SelectionSlider(options=options, value=value, **look)
+        elif name == "momentum":
+            sliders[name] = widgets.FloatSlider(value=value, min=0.0, max=0.99, step=0.01, readout_format=".2f", **look)
+        else:
+            sliders[name] = widgets.IntSlider(value=value, min=1, max=MAX_EPOCHS, **look)
+    return sliders
 
 
 def playground_buttons() -> tuple:

@@ -251,3 +251,8 @@ def solution_verdicts(nb) -> dict:
     return {
         i: (status, message) for (kind, i), (status, message, _) in answer_verdicts(nb).items() if kind == "solution"
     }
+
+
+def printed(cell) -> str:
+    """All the text one code cell printed (a stream may arrive in several outputs)."""
+    return "".join("".join(o.get("text", "")) for o in cell.get("outputs", []))

@@ -122,7 +122,9 @@ def _postbuild(tmp_path, mnist_root, extra_env=None):
     (tmp_path / "lab-app").mkdir()
     env = {
         **os.environ,
-        "PATH": f"{shim}{os.pathsep}{os.environ['PATH']}",
+        # the interpreter's own bin folder next: its `jupyter`, even when pytest runs as a venv's bin/python
+        # without that venv on PATH
+        "PATH": os.pathsep.join([str(shim), str(Path(sys.executable).parent), os.environ["PATH"]]),
         "MNIST_ROOT": str(mnist_root),
         "JUPYTERLAB_DIR": str(tmp_path / "lab-app"),
         "JUPYTER_CONFIG_DIR": str(tmp_path / "config"),  # where the server's settings go

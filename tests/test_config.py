@@ -10,10 +10,10 @@ from helpers.config import RANGES, TRAIN_SIZE, Config, ConfigError, allowed
 
 def test_config_defaults_are_dl4j_settings():
     c = Config()
-    assert (c.num_rows, c.num_columns, c.output_num, c.hidden) == (28, 28, 10, 1000)
+    assert c.hidden == 1000
     assert (c.batch_size, c.epochs, c.lr, c.momentum, c.l2, c.seed) == (128, 15, 0.006, 0.9, 1e-4, 123)
     assert c.normalize is False and c.train_fraction == 1.0
-    assert c.num_inputs == 784 and c.train_images == 60_000
+    assert c.train_images == 60_000
 
 
 BAD_CONFIG = [  # field, value: out of range, or of the wrong type
@@ -51,9 +51,6 @@ BAD_CONFIG = [  # field, value: out of range, or of the wrong type
     ("seed", 1.5),
     ("normalize", 1),
     ("normalize", "yes"),
-    ("num_rows", 27),
-    ("num_rows", 32),
-    ("output_num", 9),
 ]
 
 
@@ -99,7 +96,6 @@ def test_config_replace_validates_and_is_frozen():
 def test_allowed_ranges_in_words():
     assert allowed("lr") == "0 < lr <= 10"
     assert allowed("momentum") == "0 <= momentum < 1"
-    assert allowed("num_rows") == "exactly 28"
     assert allowed("normalize") == "False or True" and allowed("l2_rule") == "'dl4j' or 'pytorch'"
 
 

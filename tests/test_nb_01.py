@@ -8,7 +8,7 @@ import re
 
 import pytest
 import torch
-from nbrun import NOTEBOOKS, cell_with, executed, images_in, markdown_of, text_of
+from nbrun import NOTEBOOKS, cell_with, executed, images_in, markdown_of, printed, text_of
 
 from helpers.data import MEAN, STD
 
@@ -85,7 +85,7 @@ def test_01_counts_the_positions_never_inked(nb01, mnist):
 
 
 def test_01_prints_an_image_as_its_true_0_to_255_values(nb01, mnist):
-    text = "".join(cell_with(nb01, "reshape(28, 28)  #")["outputs"][0]["text"])
+    text = printed(cell_with(nb01, "reshape(28, 28)  #"))
     header, *rows = text.splitlines()
     assert header.startswith("training image 0, label 5")
     values = [[0 if v == "." else int(v) for v in row.split()] for row in rows]

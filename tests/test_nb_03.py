@@ -8,7 +8,7 @@ in tests/test_same_code.py.
 import re
 
 import pytest
-from nbrun import ROOT, cell_with, executed, images_in, markdown_of
+from nbrun import ROOT, cell_with, executed, images_in, markdown_of, printed
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ DL4J_BUILDER = [  # every line of MLPMnistSingleLayerExample's configuration, th
 def test_03_backpropagation_is_taught_by_hand(nb03):
     words = markdown_of(nb03)
     assert "## Backpropagation by hand" in words and "chain rule" in words
-    out = "".join(cell_with(nb03, "d_weights = torch.outer(")["outputs"][0]["text"])
+    out = printed(cell_with(nb03, "d_weights = torch.outer("))
     assert "all 1,568 weights of the hidden layer agree: True" in out  # the numbers: tests/claims/03_building_layers.py
 
 

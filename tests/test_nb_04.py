@@ -8,7 +8,7 @@ helpers.loop's in tests/test_same_code.py.
 import re
 
 import pytest
-from nbrun import CHECKPOINTS, cells_with, executed, markdown_of, text_of
+from nbrun import CHECKPOINTS, cells_with, executed, markdown_of, printed, text_of
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,7 @@ def test_04_makes_the_optimizer_in_plain_sight(nb04):
 def test_04_fit_draws_live_curves_of_loss_and_training_accuracy_only(nb04):
     live = cells_with(nb04, "LiveCurves(")
     assert len(live) == 2 and all(images_of(c) == 1 for c in live), "one live figure per run, updated in place"
-    assert "test accuracy" not in "".join(cells_with(nb04, "history.train_accuracy")[0]["outputs"][0]["text"])
+    assert "test accuracy" not in printed(cells_with(nb04, "history.train_accuracy")[0])
 
 
 def test_04_saves_the_reference_model_for_05(nb04):

@@ -67,14 +67,6 @@ def test_stop_ends_the_run_within_a_step_or_two_and_keeps_what_it_learned(pg, va
     assert run.accuracy_points[-1][0] == pytest.approx(run.epochs_done) and not pg.running
 
 
-def test_keep_drops_the_oldest_runs_and_numbers_go_on(validation):
-    pg = Playground(*validation, keep=2)
-    for lr in (0.01, 0.02, 0.03):
-        pg.run(lr=lr, epochs=1, train_fraction=0.02)
-    assert [r.number for r in pg.runs] == [2, 3] and [r.config.lr for r in pg.runs] == [0.02, 0.03]
-    assert "#1" not in pg.table_html.value and "#3" in pg.table_html.value
-
-
 def test_settings_a_run_cannot_use_are_refused_in_words(validation):
     pg = Playground(*validation, config=Config(batch_size=1000))
     with pytest.raises(ConfigError, match=r"batch_size = 1000 is more than the 600 training images"):

@@ -1,8 +1,7 @@
 """The exercises' framework: the registry, check/hint/show_solution, and the helpers that read an answer.
 
-The checks of each notebook live in its own module (nb01 ... nb07) and register here through
-`exercises_in(notebook)`. A registered exercise is its id, title, hint and judge; its task, starter
-and solution are cells of the notebook, which `show_solution` reads.
+Each notebook's module (nb01 ... nb07) registers its judges with `exercises_in(notebook)`; a judge works the right
+answer out from the data, a model or the objects it is given. The task, starter and solution are notebook cells.
 """
 
 import json
@@ -12,13 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-
-RESET_HELP = (
-    "Back to DL4J's settings in one step:\n"
-    "  config = Config()   # from helpers.config import Config: every field at DL4J's value\n"
-    "  playground: press 'Reset to DL4J' (or run pg.reset()): every slider back to DL4J's value\n"
-    "  a notebook whose cells you edited: in a terminal, git checkout notebooks/<name>.ipynb, then reopen it"
-)
 
 # The repository's notebooks: where show_solution looks when the working folder holds no copy.
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
@@ -77,13 +69,7 @@ def exercises_in(notebook_name: str):
     """The decorator `@exercise(id, title=..., hint=...)` that registers a judge of notebook `notebook_name`."""
 
     def exercise(id, *, title, hint, minutes):
-        """Register the decorated judge as exercise `id`, with its heading's title and its hint."""
-
         def register(judge):
-            if id in EXERCISES:
-                raise ValueError(f"exercise {id} is defined twice")
-            if id.split(".")[0] != notebook_name[:2]:  # show_solution would look in the wrong notebook
-                raise ValueError(f"exercise {id} is registered for {notebook_name}, another notebook")
             EXERCISES[id] = Exercise(id, title, hint.strip(), minutes, judge, notebook_name)
             return judge
 
@@ -152,20 +138,21 @@ def show_solution(exercise_id: str) -> None:
 
 def exercises_of(notebook: str) -> list:
     """The exercises of one notebook ("01" or "01_dataset"), in order."""
-    number = notebook[:2]
-    return [ex for ex in EXERCISES.values() if ex.notebook == number]
+    return [ex for ex in EXERCISES.values() if ex.notebook == notebook[:2]]
 
 
 def reset_help() -> None:
     """Print how to put the config and the playground back to DL4J's defaults."""
-    print(RESET_HELP)
+    print(
+        "Back to DL4J's settings in one step:\n"
+        "  config = Config()   # from helpers.config import Config: every field at DL4J's value\n"
+        "  playground: press 'Reset to DL4J' (or run pg.reset()): every slider back to DL4J's value\n"
+        "  a notebook whose cells you edited: in a terminal, git checkout notebooks/<name>.ipynb, then reopen it"
+    )
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-# --- reading the solution from the notebook -------------------------------------------------------
 
 
 def _folders() -> list:
@@ -194,14 +181,10 @@ def _read_solution(path: Path, exercise_id: str) -> tuple:
     raise LookupError(f"no folded solution {exercise_id} in it")
 
 
-# --- reading answers (the notebooks' check modules use these) ------------------------------------------------------------------------------
-
-
 def _unanswered(answer) -> bool:
     """`...` or None, alone or inside a tuple/list (e.g. `(mean, std)` with one still open)."""
-    if answer is None or answer is Ellipsis:
-        return True
-    return isinstance(answer, (tuple, list)) and any(a is None or a is Ellipsis for a in answer)
+    parts = answer if isinstance(answer, (tuple, list)) else [answer]
+    return any(a is None or a is Ellipsis for a in parts)
 
 
 def number(answer, what="your answer") -> float:
@@ -233,6 +216,14 @@ def whole_number(answer, what="your answer") -> int:
     return int(x)
 
 
+def share(answer, truth: float, what="your answer") -> bool:
+    """Whether `answer` is the share `truth` (0-1, to 1e-4); NotYet when it is that share as a percentage."""
+    x = number(answer, what)
+    if abs(x - truth) >= 1e-4 and abs(x / 100 - truth) < 1e-4:
+        raise NotYet(f"{what} is a percentage; give a share between 0 and 1 (divide by 100).")
+    return abs(x - truth) < 1e-4
+
+
 def needs(given: dict, name: str, how: str):
     """The object the learner passed as `name=`, or NotYet telling how to pass it."""
     if name not in given:
@@ -253,11 +244,3 @@ def call(function, *args, name="your function"):
             f"Not answered yet: {name} returns nothing. Finish it, `return` the result, and run the cell again."
         )
     return result
-
-
-def quiet_mlp(hidden: int):
-    """helpers.model.mlp(hidden), built without touching torch's global random numbers."""
-    from helpers.model import mlp
-
-    with torch.random.fork_rng(devices=[]):
-        return mlp(hidden)

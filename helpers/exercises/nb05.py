@@ -2,7 +2,7 @@
 
 import torch
 
-from helpers.exercises.core import NotYet, exercises_in, needs, number
+from helpers.exercises.core import NotYet, exercises_in, needs, number, share
 
 exercise = exercises_in("05_evaluating")
 
@@ -27,26 +27,15 @@ def _precision_recall(answer, given):
         raise NotYet('give two numbers, as in `check("05.1", (precision_3, recall_3), ...)`.')
     p, r = number(answer[0], "precision_3"), number(answer[1], "recall_3")
     tp, called, actual = confusion[3, 3].item(), confusion[:, 3].sum().item(), confusion[3].sum().item()
-    if not called or not actual:
-        raise NotYet("this model never predicted a 3 (or there are no 3s): precision or recall is 0/0, undefined.")
-    true_p, true_r = tp / called, tp / actual
-    p_ok, r_ok = abs(p - true_p) < 1e-4, abs(r - true_r) < 1e-4
+    true_p, true_r = tp / max(called, 1), tp / max(actual, 1)
+    p_ok, r_ok = share(p, true_p, "precision_3"), share(r, true_r, "recall_3")
     if p_ok and r_ok:
-        return (
-            f"precision {tp} / {called} = {true_p:.4f}, recall {tp} / {actual} = {true_r:.4f}, as in the table below."
-        )
+        return f"precision {tp} / {called} = {true_p:.4f}, recall {tp} / {actual} = {true_r:.4f}."
+    rule = "precision divides by column 3's sum (all called 3), recall by row 3's (all real 3s)"
     if abs(p - true_r) < 1e-4 and abs(r - true_p) < 1e-4:
-        raise NotYet(
-            "precision and recall are swapped. Precision divides by column 3 (everything *called* 3), recall by row 3 (every real 3)."
-        )
-    if abs(p / 100 - true_p) < 1e-4 or abs(r / 100 - true_r) < 1e-4:
-        raise NotYet("those are percentages; give shares between 0 and 1.")
-    if p_ok:
-        raise NotYet("the precision is right; recall divides the same diagonal count by row 3's sum, the real 3s.")
-    if r_ok:
-        raise NotYet(
-            "the recall is right; precision divides the same diagonal count by column 3's sum, everything called 3."
-        )
+        raise NotYet(f"precision and recall are swapped: {rule}.")
+    if p_ok or r_ok:
+        raise NotYet(f"the {'precision' if p_ok else 'recall'} is right, the other not: {rule}.")
     raise NotYet("start from the diagonal entry `confusion[3, 3]`, the 3s called 3.")
 
 
@@ -64,16 +53,10 @@ def _weighted_recall(answer, given):
     truth = ((recall * support).sum() / support.sum()).item()
     macro = recall.mean().item()
     if abs(value - macro) < 1e-7 and abs(macro - truth) > 1e-7:
-        raise NotYet(
-            "that is the plain mean, the report's macro recall; weight each digit by its number of test images."
-        )
-    if abs(value - truth) < 1e-6:
-        return f"{truth:.4f}, the report's accuracy: weighting each recall by its images gives back right answers / all images."
-    if abs(value / 100 - truth) < 1e-4:
-        raise NotYet("that is a percentage; give a share between 0 and 1.")
-    raise NotYet(
-        "multiply each digit's recall by its image count (the row sums), add them up, then divide by the total."
-    )
+        raise NotYet("that is the plain mean (macro recall); weight each digit by its number of test images.")
+    if share(value, truth):
+        return f"{truth:.4f}, the report's accuracy."
+    raise NotYet("multiply each digit's recall by its image count (the row sums), add up, divide by the total.")
 
 
 @exercise(
@@ -98,15 +81,11 @@ def _threshold(answer, given):
     grid = torch.linspace(0.01, 0.99, 99)
     good = [g.item() for g in grid if precision_recall(g.item())[0] >= 0.99]
     if not good:
-        raise NotYet(
-            "no threshold in `thresholds` reaches precision 0.99 with this model: a better-trained one does (notebook 04)."
-        )
+        raise NotYet("no threshold reaches precision 0.99 with this model: train it longer (notebook 04).")
     lowest = good[0]
     p, r = precision_recall(t)
     if p < 0.99:
         raise NotYet(f"at {t:g} precision is {p:.4f}, below 0.99: raise the threshold.")
     if t <= lowest + 1e-6:
-        return f"at {lowest:.2f} precision is {p:.4f} and recall {r:.4f}: the most 9s you can find while staying 99% precise."
-    raise NotYet(
-        f"{t:g} reaches the precision, but a lower threshold does too and finds more 9s (recall {r:.4f} here): find the lowest."
-    )
+        return f"at {lowest:.2f} precision is {p:.4f} and recall {r:.4f}."
+    raise NotYet(f"{t:g} reaches the precision, but a lower threshold does too and finds more 9s: find the lowest.")

@@ -1,5 +1,6 @@
 """The playground's picture: every run's loss and validation-accuracy curves, side by side."""
 
+import matplotlib.colors
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullLocator
 
 from helpers.config import DL4J_ACCURACY
@@ -12,8 +13,6 @@ PLAYGROUND_SIZE = (11, 3.6)  # inches: draw_runs' figure, the playground's
 
 def run_color(number: int) -> str:
     """Run n's colour, the same in the curves and the table: matplotlib's default colour cycle (C0, C1, ...)."""
-    import matplotlib.colors
-
     return matplotlib.colors.to_hex(f"C{(number - 1) % 10}")
 
 
@@ -37,15 +36,8 @@ def draw_runs(fig, runs, *, max_curves: int = 10, label: str = "lr"):
         ax.grid(alpha=0.3)
         ax.set_xlim(left=0)
     if not runs:
-        loss_ax.text(
-            0.5,
-            0.5,
-            "Press Train:\nthe curves appear here",
-            ha="center",
-            va="center",
-            transform=loss_ax.transAxes,
-            color="gray",
-        )
+        hint = "Press Train:\nthe curves appear here"
+        loss_ax.text(0.5, 0.5, hint, ha="center", va="center", transform=loss_ax.transAxes, color="gray")
     acc_ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     return fig
 
@@ -54,9 +46,8 @@ def _draw_run(loss_ax, acc_ax, run, *, latest: bool, label: str):
     """One run's loss and accuracy curves in its colour; a diverged run marked where it ended."""
     style = dict(color=run_color(run.number), linewidth=2.2 if latest else 1.2, alpha=1.0 if latest else 0.6)
     name = {"lr": "lr", "l2": "L2", "batch_size": "batch", "train_fraction": "share"}.get(label, label)
-    label = f"#{run.number} {name} {getattr(run.config, label):g}" + (
-        "" if run.status in ("done", "running") else f" ({run.status})"
-    )
+    status = "" if run.status in ("done", "running") else f" ({run.status})"
+    label = f"#{run.number} {name} {getattr(run.config, label):g}{status}"
     if run.loss_points:
         x, y = zip(*run.loss_points)
         loss_ax.plot(x, y, **style)
@@ -66,15 +57,8 @@ def _draw_run(loss_ax, acc_ax, run, *, latest: bool, label: str):
     if run.status == "diverged" and run.loss_points:  # often a single point at the very start: mark it plainly
         point = run.loss_points[-1]
         loss_ax.plot(*point, marker="X", markersize=12, color=style["color"], markeredgecolor="black")
-        loss_ax.annotate(
-            f"#{run.number} diverged",
-            xy=point,
-            xytext=(12, -4),
-            textcoords="offset points",
-            fontsize=8,
-            color=style["color"],
-            fontweight="bold",
-        )
+        text = dict(textcoords="offset points", fontsize=8, color=style["color"], fontweight="bold")
+        loss_ax.annotate(f"#{run.number} diverged", xy=point, xytext=(12, -4), **text)
 
 
 def _accuracy_axis(ax):

@@ -1,4 +1,4 @@
-"""Training curves: a finished run's history, and live curves while a network trains."""
+"""Live training curves: a progress bar, the loss and the accuracy while a network trains."""
 
 import time
 
@@ -12,32 +12,12 @@ def _accuracies(history) -> tuple:
     return "training accuracy", [100 * a for a in history.train_accuracy] if history is not None else []
 
 
-def plot_history(history, *, label=None, axes=None):
-    """Loss and accuracy per epoch, side by side; pass `axes` to overlay several runs."""
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    loss_ax, acc_ax = axes
-    name, accs = _accuracies(history)
-    loss_ax.plot(range(1, len(history.train_loss) + 1), history.train_loss, marker="o", label=label)
-    acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", label=label)
-    loss_ax.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="Loss: lower is better")
-    acc_ax.set(xlabel="epoch", ylabel=f"{name} (%)", title=f"{name.capitalize()}: higher is better")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-        if label is not None:
-            ax.legend()
-    return axes
-
-
 class LiveCurves:
-    """A `fit` callback drawing a progress bar, the loss and the accuracy while the network trains.
+    """A `fit` callback drawing a progress bar, the loss (the mean of every `every` steps) and the accuracy (a point per
+    epoch: validation when measured, else training) in one output updated in place; use with `fit(progress=False)`.
 
-    The loss is averaged over every `every` steps; accuracy gets a point per epoch (validation
-    accuracy when fit has a validation set, else the epoch's training accuracy). Redraws are spaced
-    out (each picture is a message to the notebook, and drawing costs training time): at most
-    `redraws_per_epoch` within an epoch, at least `min_seconds` and 4 times the last redraw's
-    time apart, and always at the end of an epoch. One output is updated in place: a saved notebook
-    keeps the last picture. Use with `fit(..., progress=False)`: it replaces the text bar.
+    Each picture is a message to the notebook and costs training time: at most `redraws_per_epoch` within an epoch,
+    at least `min_seconds` and 4 times the last redraw's time apart, and always at the end of an epoch.
     """
 
     def __init__(self, steps_per_epoch: int, *, epochs: int, title="", every=50, min_seconds=1.0, redraws_per_epoch=5):
@@ -92,55 +72,31 @@ class LiveCurves:
         text = f"epoch {done}/{self.epochs} done, step {steps:,} of {total:,} ({steps / total:.0%})"
         if self.started is not None and steps:
             elapsed = time.perf_counter() - self.started
-            text += f", {elapsed:.0f} s" + (
-                f", about {elapsed / steps * (total - steps):.0f} s left" if steps < total else ""
-            )
+            left = f", about {elapsed / steps * (total - steps):.0f} s left" if steps < total else ""
+            text += f", {elapsed:.0f} s{left}"
         return text + (f"; stopped: {history.stopped}" if history is not None and history.stopped else "")
 
     def draw(self, history):
         """Redraw the bar and both panels from what was recorded so far (`history` None: empty axes)."""
         name, accs = _accuracies(history)
-        self.bar_ax.clear()
-        self.bar_ax.set(xlim=(0, 1), ylim=(0, 1), xticks=[], yticks=[])
-        self.bar_ax.barh(
-            0.5, (history.steps if history else 0) / (self.epochs * self.steps_per_epoch), height=1, color="#a8d5a2"
-        )
-        self.bar_ax.text(0.5, 0.45, self.progress(history), ha="center", va="center", fontsize=9)
-        self.loss_ax.clear()
-        self.loss_ax.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
+        done = (history.steps if history else 0) / (self.epochs * self.steps_per_epoch)
+        bar, loss, acc = self.bar_ax, self.loss_ax, self.acc_ax
+        for ax in (bar, loss, acc):
+            ax.clear()
+        bar.set(xlim=(0, 1), ylim=(0, 1), xticks=[], yticks=[])
+        bar.barh(0.5, done, height=1, color="#a8d5a2")
+        bar.text(0.5, 0.45, self.progress(history), ha="center", va="center", fontsize=9)
+        loss.plot(self.loss_x, self.losses, color="tab:blue", linewidth=1, label=f"mean of {self.every} steps")
         if history is not None and history.train_loss:  # an epoch's mean loss belongs to its middle
-            means = history.train_loss
-            self.loss_ax.plot(
-                [i - 0.5 for i in range(1, len(means) + 1)],
-                means,
-                "o",
-                color="tab:blue",
-                markersize=4,
-                label="mean of each epoch",
-            )
-        self.loss_ax.set(
-            xlabel="epoch",
-            ylabel="training loss (cross-entropy)",
-            title="Loss (lower is better)",
-            xlim=(0, self.epochs),
-        )
-        self.acc_ax.clear()
-        self.acc_ax.plot(range(1, len(accs) + 1), accs, marker="o", markersize=4, color="tab:orange")
+            middles = [i + 0.5 for i in range(len(history.train_loss))]
+            loss.plot(middles, history.train_loss, "o", color="tab:blue", markersize=4, label="mean of each epoch")
+        loss.set(ylabel="training loss (cross-entropy)", title="Loss (lower is better)", xlim=(0, self.epochs))
+        acc.plot(range(1, len(accs) + 1), accs, marker="o", markersize=4, color="tab:orange")
         if accs:
-            self.acc_ax.annotate(
-                f"{accs[-1]:.2f}%",
-                (len(accs), accs[-1]),
-                textcoords="offset points",
-                xytext=(0, -15),
-                ha="center",
-                fontsize=9,
-            )
-        self.acc_ax.set(
-            xlabel="epoch",
-            ylabel=f"{name} (%)",
-            title=f"{name.capitalize()} (higher is better)",
-            xlim=(0, self.epochs + 0.5),
-        )
-        for ax in (self.loss_ax, self.acc_ax):
+            last = (len(accs), accs[-1])
+            acc.annotate(f"{accs[-1]:.2f}%", last, textcoords="offset points", xytext=(0, -15), ha="center", fontsize=9)
+        acc.set(ylabel=f"{name} (%)", title=f"{name.capitalize()} (higher is better)", xlim=(0, self.epochs + 0.5))
+        for ax in (loss, acc):
+            ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
-        self.loss_ax.legend(loc="upper right", fontsize=8)
+        loss.legend(loc="upper right", fontsize=8)

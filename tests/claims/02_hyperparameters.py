@@ -6,7 +6,6 @@ def _fresh(start):
 
 
 # The variables table is Config's defaults (DL4J's example)
-assert (config.num_rows, config.num_columns, config.output_num) == (28, 28, 10)
 assert (config.batch_size, config.epochs, config.seed) == (128, 15, 123)
 assert (config.lr, config.momentum, config.l2, config.l2_rule) == (0.006, 0.9, 1e-4, "dl4j")
 # 469 steps per epoch, the last batch smaller; 7,035 steps in DL4J's run

@@ -1,5 +1,6 @@
 """MNIST from torchvision, checked byte for byte, held in memory as tensors and served in batches."""
 
+import gzip
 import hashlib
 import os
 import shutil
@@ -94,9 +95,11 @@ def _download(root: Path) -> None:
         with tempfile.TemporaryDirectory(dir=root.parent, prefix=".mnist-download-") as tmp:
             raw_folder(tmp).mkdir(parents=True)
             for name in FILES:  # files or .gz copies already there (from a USB stick, say) are used, not fetched
-                for have in (raw / name, raw / f"{name}.gz"):
-                    if have.is_file():
-                        shutil.copy(have, raw_folder(tmp) / have.name)
+                if (raw / name).is_file():
+                    shutil.copy(raw / name, raw_folder(tmp) / name)
+                elif (raw / f"{name}.gz").is_file():  # unpacked here: torchvision takes only the mirrors' own .gz
+                    with gzip.open(raw / f"{name}.gz") as packed, open(raw_folder(tmp) / name, "wb") as unpacked:
+                        shutil.copyfileobj(packed, unpacked)
             MNIST(tmp, train=True, download=True)
             MNIST(tmp, train=False, download=True)
             for name in FILES:  # all checked before any is moved: a bad file keeps the others out too

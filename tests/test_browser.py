@@ -23,6 +23,7 @@ from browser_support import (
     JupyterLab,
     PeakMemory,
     copy_notebooks,
+    draw_stroke,
     open_notebook,
     prompts,
     require_chromium,
@@ -30,7 +31,7 @@ from browser_support import (
     save,
     settle,
 )
-from nbrun import NOTEBOOKS, ROOT, cell_with, errors_in, executed, notebook_paths, text_of
+from nbrun import NOTEBOOKS, ROOT, cell_with, errors_in, executed, exercises_in, notebook_paths, text_of
 from playwright.sync_api import expect
 
 from helpers.checkpoint import load_checkpoint
@@ -53,6 +54,8 @@ BROWSER_PARAMETERS = {
     "01_dataset": {"seed": 7},  # other random digits in the grid
     "03_building_layers": {"hidden": 100},
     "04_training": {"epochs": 1},
+    "06_playground": {"train_fraction": 0.05, "experiment_fraction": 0.02},  # its quick settings: seconds a run
+    "07_next_steps": {"epochs": 1},
     "05_evaluating": {"checkpoint_path": "missing.pt", "epochs": 1, "train_fraction": 0.1},
     "08_your_handwriting": {"mlp_checkpoint": "none-mlp.pt", "cnn_checkpoint": "none-cnn.pt"},
 }
@@ -177,7 +180,10 @@ def train_and_wait(page, controls, table, curves) -> dict:
 
 
 def test_playground_widgets_render_and_train(page, lab):
-    run_all_and_check(page, lab, PLAYGROUND)
+    text = text_of(run_all_and_check(page, lab, PLAYGROUND))
+    assert (
+        "Run #1: lr 0.006, momentum 0.9, L2 0.0001, batch 128, 1 epoch on 2,750 training images" in text
+    )  # 5% of 55,000
 
     controls = page.locator(".jp-OutputArea-output").filter(has=slider(page, "learning rate")).first
     controls.scroll_into_view_if_needed()
@@ -222,17 +228,6 @@ def test_playground_widgets_render_and_train(page, lab):
 
 
 # --- the drawing pad --------------------------------------------------------------------------
-def draw(page, canvas, points):
-    """One stroke with the mouse through `points`, given as shares (0-1) of the pad's width and height."""
-    box = canvas.bounding_box()
-    at = [(box["x"] + fx * box["width"], box["y"] + fy * box["height"]) for fx, fy in points]
-    page.mouse.move(*at[0])
-    page.mouse.down()
-    for x, y in at[1:]:
-        page.mouse.move(x, y, steps=8)
-    page.mouse.up()
-
-
 def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
     text = text_of(run_all_and_check(page, lab, HANDWRITING))
     # BROWSER_PARAMETERS name checkpoints that are not there: 08 trains both networks briefly and says so
@@ -253,7 +248,7 @@ def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
     expect(summary, "Clear should empty the pad").to_contain_text("draw a digit")
     before = preview.get_attribute("src")
 
-    draw(page, canvas, [(0.5, 0.15), (0.5, 0.85)])  # a 1: one straight stroke down
+    draw_stroke(page, canvas, [(0.5, 0.15), (0.5, 0.85)])  # a 1: one straight stroke down
     expect(summary, "a vertical stroke should read as 1").to_contain_text(re.compile(r"MLP reads 1\b"))
     expect(preview, "the 28 x 28 preview did not change after drawing").not_to_have_attribute("src", before)
     one = preview.get_attribute("src")
@@ -261,11 +256,28 @@ def test_drawing_pad_reads_what_the_mouse_draws(page, lab):
 
     reader.locator("button.mnist-pad-clear").click()
     expect(summary).to_contain_text("draw a digit")
-    draw(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7: across, then down to the left
+    draw_stroke(page, canvas, [(0.25, 0.2), (0.75, 0.2), (0.45, 0.85)])  # a 7: across, then down to the left
     expect(summary, "the digit read should change with the drawing").not_to_contain_text(re.compile(r"MLP reads 1\b"))
     expect(preview, "the preview did not follow the new drawing").not_to_have_attribute("src", one)
     reader.screenshot(path=str(SHOTS / f"{HANDWRITING}-7.png"))
     print(f"after drawing a 7: {summary.inner_text()}")
+
+
+# --- the exercises' solutions, before any cell runs ------------------------------------------------
+def test_a_solution_is_one_clear_line_and_opens_with_one_click(page, lab):
+    """Opened before any cell runs: each solution shows as its rendered summary line, no raw HTML; one click opens it."""
+    name = "01_dataset"
+    open_notebook(page, lab, f"notebooks/{name}.ipynb", workspace="solutions")
+    raw = [t for t in ("<details>", "<summary>") for e in page.get_by_text(t).all() if e.is_visible()]
+    assert not raw, f"raw HTML on the page: {raw}"
+    for exercise, solution, _ in exercises_in(json.loads((NOTEBOOKS / f"{name}.ipynb").read_text())):
+        code = solution.splitlines()[0].split("#")[0].strip()  # its first line of code
+        summary = page.locator(".jp-RenderedMarkdown summary", has_text=f"Solution {exercise}")
+        summary.scroll_into_view_if_needed()
+        shown = page.locator(".jp-RenderedMarkdown code", has_text=code)
+        assert not shown.first.is_visible(), f"{exercise}'s code shows before it is asked for"
+        summary.click()  # one click
+        shown.first.wait_for(state="visible")
 
 
 # --- every other numbered notebook -------------------------------------------------------------

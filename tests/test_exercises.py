@@ -254,32 +254,3 @@ def test_exercise_cells_are_well_formed(exercise_id):
     assert solution_code(ex.id), "the solution holds its code in a ```python block"
     assert "check(" not in solution_code(ex.id), "the solution holds only the answer; the answer cell checks it"
     assert solution_why(ex.id), "after the code, what the solution teaches"
-
-
-@pytest.mark.browser
-def test_a_solution_is_one_clear_line_in_jupyterlab_and_opens_with_one_click(tmp_path):
-    """Opened before any cell runs: each solution shows as its rendered summary line, no raw HTML; one click opens it."""
-    from browser_support import CHROMIUM_ARGS, JupyterLab, copy_notebooks, open_notebook, require_chromium
-    from playwright.sync_api import sync_playwright
-
-    chromium = require_chromium()
-    path = next(p for p in PATHS if exercises_of(p.stem))
-    root = tmp_path / "root"
-    copy_notebooks(path.parent, root)
-    with JupyterLab(root, tmp_path / "home") as lab, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            open_notebook(page, lab, f"notebooks/{path.name}", workspace="exercises")
-            raw = [t for t in ("<details>", "<summary>") for e in page.get_by_text(t).all() if e.is_visible()]
-            assert not raw, f"raw HTML on the page: {raw}"
-            for ex in exercises_of(path.stem):
-                code = solution_code(ex.id).splitlines()[0].split("#")[0].strip()  # its first line of code
-                summary = page.locator(".jp-RenderedMarkdown summary", has_text=f"Solution {ex.id}")
-                summary.scroll_into_view_if_needed()
-                shown = page.locator(".jp-RenderedMarkdown code", has_text=code)
-                assert not shown.first.is_visible(), f"{ex.id}'s code shows before it is asked for"
-                summary.click()  # one click
-                shown.first.wait_for(state="visible")
-        finally:
-            browser.close()

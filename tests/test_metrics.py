@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 from sklearn import metrics as sk
-from support import run_cli
 
 from helpers.metrics import confusion_matrix, evaluate
 
@@ -235,39 +234,3 @@ def test_scores_are_turned_into_predictions_by_argmax():
 def test_bad_input_is_refused_with_a_clear_message(y_true, y_pred, message):
     with pytest.raises(ValueError, match=message):
         evaluate(y_true, y_pred)
-
-
-# ---------------------------------------------------------------- python -m helpers.evaluate
-
-
-def test_cli_prints_the_report_of_a_saved_model(mnist, mnist_root, tmp_path):
-    from helpers.checkpoint import save_checkpoint
-    from helpers.config import Config
-    from helpers.runs import train_run
-
-    train, test = mnist
-    config = Config(train_fraction=0.1, epochs=1)
-    model = train_run(config, train).model
-    path = save_checkpoint(tmp_path / "quick.pt", model, config)
-    result = run_cli("helpers.evaluate", path, "--per-class", root=mnist_root, cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
-    images, labels = test.tensors
-    with torch.no_grad():
-        ref = sklearn_reference(labels, model(images).argmax(dim=1))
-    lines = result.stdout.splitlines()
-    for label, key in [
-        ("Accuracy:", "accuracy"),
-        ("Precision:", "precision"),
-        ("Recall:", "recall"),
-        ("F1 Score:", "f1"),
-    ]:
-        assert f" {label:<17}{ref[key]:.4f}" in lines, (label, ref[key], result.stdout)
-    assert "========================Evaluation Metrics========================" in lines
-    assert "Confusion matrix format: Actual (rowClass) predicted as (columnClass) N times" in lines
-    for digit, row in enumerate(ref["confusion"].tolist()):  # the matrix printed is sklearn's, row by row
-        assert any(
-            re.fullmatch(r"\s*" + r"\s+".join(map(str, row)) + rf" \| {digit} = {digit}", line) for line in lines
-        ), digit
-    for digit in range(10):  # --per-class: one row per digit with sklearn's precision and recall
-        p, r = ref["class_precision"][digit], ref["class_recall"][digit]
-        assert any(re.fullmatch(rf"\s+{digit}\s+{p:.4f}\s+{r:.4f}\s+.*", line) for line in lines), digit

@@ -137,7 +137,9 @@ def plan(all_times: dict) -> str:
     from helpers.exercises import EXERCISES
 
     rows, clock = (
-        [f"| 0:00 | {WELCOME} | Welcome (the app on the projector); everyone opens JupyterLab and runs the first cell of 01 | |"],
+        [
+            f"| 0:00 | {WELCOME} | Welcome (the app on the projector); everyone opens JupyterLab and runs the first cell of 01 | |"
+        ],
         WELCOME,
     )
     for path, t in all_times.items():

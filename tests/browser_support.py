@@ -74,26 +74,15 @@ class JupyterLab:
     # --- start and stop -----------------------------------------------------------------------
     def start(self, timeout: float = 90) -> "JupyterLab":
         """Start the server and wait until its API answers; raise with the server's log if it does not."""
-        folders = {name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces")}
-        for folder in folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
+        settings = self.home_folders()["settings"]
         for (
             plugin,
             values,
         ) in self.settings.items():  # {"@scope/package:plugin": {setting: value}}, as in overrides.json
             package, name = plugin.split(":")
-            path = folders["settings"] / package / f"{name}.jupyterlab-settings"
+            path = settings / package / f"{name}.jupyterlab-settings"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
-        self.env.update(
-            JUPYTER_CONFIG_DIR=str(folders["config"]),
-            JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
-            IPYTHONDIR=str(folders["ipython"]),
-            JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
-            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
-            PYTHONUNBUFFERED="1",
-        )
-        self.env.pop("JUPYTER_TOKEN", None)
         cmd = [
             sys.executable,
             "-m",
@@ -112,16 +101,40 @@ class JupyterLab:
             cmd.append("--allow-root")
         self._log = open(self.log_path, "wb")
         self.process = subprocess.Popen(cmd, cwd=self.root, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
+        return self.wait_until_up(timeout, what="jupyter lab")
+
+    def home_folders(self) -> dict:
+        """Jupyter's config, runtime, data, settings and workspace folders under self.home, set in self.env."""
+        folders = {
+            name: self.home / name for name in ("config", "runtime", "data", "ipython", "settings", "workspaces")
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True, exist_ok=True)
+        self.env.update(
+            JUPYTER_CONFIG_DIR=str(folders["config"]),
+            JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
+            JUPYTER_DATA_DIR=str(folders["data"]),
+            IPYTHONDIR=str(folders["ipython"]),
+            JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
+            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
+            PYTHONUNBUFFERED="1",
+        )
+        for name in ("JUPYTER_TOKEN", "JUPYTER_PORT", "JUPYTER_CONFIG_PATH"):
+            self.env.pop(name, None)
+        return folders
+
+    def wait_until_up(self, timeout: float, *, what: str):
+        """Wait until the started server's API answers; raise with its log if `what` exits or `timeout` s pass."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}:\n{self.log_tail()}")
+                raise RuntimeError(f"{what} exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
                 self.api("GET", "api/status")
                 return self
             except OSError:
                 time.sleep(0.3)
-        raise RuntimeError(f"jupyter lab did not answer on port {self.port} within {timeout:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"{what} did not answer on port {self.port} within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 20) -> None:
         """Stop the server by its process id (SIGTERM, then SIGKILL), then any kernel it left behind."""
@@ -364,22 +377,7 @@ class Launched(JupyterLab):
 
     def start(self, timeout: float = 120) -> "Launched":
         """Start the launcher and wait until its server's API answers; raise with the log if it does not."""
-        folders = {
-            name: self.home / name for name in ("config", "runtime", "ipython", "settings", "workspaces", "data")
-        }
-        for folder in folders.values():
-            folder.mkdir(parents=True, exist_ok=True)
-        self.env.update(
-            JUPYTER_CONFIG_DIR=str(folders["config"]),
-            JUPYTER_RUNTIME_DIR=str(folders["runtime"]),
-            JUPYTER_DATA_DIR=str(folders["data"]),
-            IPYTHONDIR=str(folders["ipython"]),
-            JUPYTERLAB_SETTINGS_DIR=str(folders["settings"]),
-            JUPYTERLAB_WORKSPACES_DIR=str(folders["workspaces"]),
-            PYTHONUNBUFFERED="1",
-        )
-        for name in ("JUPYTER_TOKEN", "JUPYTER_PORT", "JUPYTER_CONFIG_PATH"):
-            self.env.pop(name, None)
+        self.home_folders()
         flags = ["--no-browser", "--ip=127.0.0.1", f"--port={self.port}", "--ServerApp.port_retries=0"]
         cmd = [
             sys.executable,
@@ -392,18 +390,7 @@ class Launched(JupyterLab):
         self.process = subprocess.Popen(
             cmd, cwd=self.home, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"tools/lab.py exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                self.api("GET", "api/status")
-                return self
-            except OSError:
-                time.sleep(0.3)
-        raise RuntimeError(
-            f"tools/lab.py's server did not answer on port {self.port} within {timeout:.0f} s:\n{self.log_tail()}"
-        )
+        return self.wait_until_up(timeout, what="tools/lab.py's server")
 
     def family(self) -> list:
         """The launcher's processes now: the server and its kernels (each also remembered in `seen`)."""

@@ -47,7 +47,7 @@ class Config:
 
     @property
     def train_images(self) -> int:
-        """How many of MNIST's 60,000 training images the run uses."""
+        """train_fraction of MNIST's 60,000 training images (share_of counts it of the set a run is given)."""
         return max(1, round(self.train_fraction * TRAIN_SIZE))
 
     def replace(self, **changes) -> "Config":

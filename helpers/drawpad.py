@@ -90,13 +90,14 @@ class DigitReader:
         """Draw the picture and the summary for the pad's current strokes."""
         try:
             read = self.read()
+        except EmptyDrawing as e:  # the pad is empty: the message to draw a digit, in words and in the picture
+            self.summary.value, fig = str(e), plot_reading(None, message=str(e))
+        else:
             readings = read["probabilities"].items()
             self.summary.value = " · ".join(
                 f"{name} reads <b>{int(p.argmax())}</b> ({p.max():.0%})" for name, p in readings
             )
-        except EmptyDrawing as e:
-            read, self.summary.value = None, str(e)
-        fig = self.figure(read)  # with no reading: the message to draw a digit
+            fig = self.figure(read)
         with self.output:
             self.output.clear_output(wait=True)
             display(fig)

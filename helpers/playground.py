@@ -16,6 +16,10 @@ import math
 import threading
 import time
 
+import ipywidgets as widgets
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure  # not pyplot's figures: the training thread draws it
+
 from helpers import widgets as controls
 from helpers.config import Config
 from helpers.guard import DivergenceGuard, Watcher, finished_message
@@ -33,10 +37,6 @@ class Playground:
     """
 
     def __init__(self, fit_set, val_set, *, config=None, sliders=SLIDERS, guard=True, refresh=0.4):
-        import ipywidgets as widgets  # here: `import helpers` stays light
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure  # not pyplot: the training thread draws it
-
         self.config = config if config is not None else Config()
         self.fit_set, self.val_set, self.names = fit_set, val_set, tuple(sliders)
         self.label = self.names[0] if len(self.names) == 1 else "lr"  # the setting that names a run in the legend

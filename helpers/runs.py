@@ -26,7 +26,7 @@ class Run:
     optimizer: torch.optim.Optimizer = None  # its state (momentum) as the run left it
     history: History = None  # what fit recorded
     number: int = 0  # the playground's 1, 2, ... in the order of the clicks; 0 outside it
-    status: str = "running"  # running, done, stopped (by you), diverged (the guard stopped it) or error
+    status: str = "running"  # running, done, stopped (Stop, Ctrl-C or a callback), diverged (the guard) or error
     message: str = ""  # how it ended, in words, with what to try when it went wrong
     seconds: float = 0.0  # wall time of the run
     images: int = 0  # training images it learns from (train_run sets it; its share of the set it was given)

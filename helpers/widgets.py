@@ -1,5 +1,6 @@
-"""The playground's controls: the sliders' stops, the six sliders, the buttons, and moving a slider from a script
-(ipywidgets is imported inside the functions, so that `import helpers` stays light)."""
+"""The playground's controls: the sliders' stops, the six sliders, the buttons, and moving a slider from a script."""
+
+import ipywidgets as widgets
 
 # The learning rate and L2 sliders move through log-spaced stops (1, 2, 3, 6 per power of ten for the
 # learning rate, from 0.0001 to Config's limit 10; 1, 3 for L2, plus 0 = off). Stops, not a continuous
@@ -35,8 +36,6 @@ def _label(value, percent: bool) -> str:
 
 def playground_sliders(config) -> dict:
     """The playground's sliders by Config field, each at config's value (added as a stop where it is not one)."""
-    import ipywidgets as widgets
-
     sliders = {}
     for name, (description, tooltip) in LABELS.items():
         value = getattr(config, name)
@@ -54,8 +53,6 @@ def playground_sliders(config) -> dict:
 
 def playground_buttons() -> tuple:
     """The Train, Stop and Reset buttons, not yet wired to anything."""
-    import ipywidgets as widgets
-
     train = widgets.Button(
         description="Train", button_style="success", icon="play", tooltip="Train a fresh network with these settings"
     )
@@ -72,8 +69,6 @@ def playground_buttons() -> tuple:
 
 def playground_layout(sliders: dict, buttons, status, plot, table):
     """Sliders in two columns (the first three left) with the buttons under them, then the status line, the curves and the table."""
-    import ipywidgets as widgets
-
     shown = list(sliders.values())
     left, right = widgets.VBox(shown[:3]), widgets.VBox([*shown[3:], widgets.HBox(list(buttons))])
     return widgets.VBox([widgets.HBox([left, right]), status, plot, table])

@@ -1,4 +1,4 @@
-"""Notebook 02, hyperparameters: the checks of exercises 02.2, 02.1, 02.3; their text is in notebooks/02_hyperparameters.ipynb."""
+"""Notebook 02, hyperparameters: the checks of exercises 02.1, 02.2, 02.3; their text is in notebooks/02_hyperparameters.ipynb."""
 
 from helpers.config import Config
 from helpers.exercises.core import NotYet, exercises_in, needs, number
